@@ -1,0 +1,14 @@
+"""The shared library of the workspace. Public modules (a paper imports only these and itself):
+
+- ``common.config``      strict ``get_config(arg)`` parsing: variants smoke/small/paper, ``key=value`` overrides
+- ``common.distributed`` ``initialize()`` jax.distributed from launcher env vars; ``is_chief()``
+- ``common.sharding``    ``make_mesh``, ``shard_batch``, ``check_batch_divisible``, ``place_params``
+- ``common.checkpoint``  ``Checkpointer`` (orbax; resume; config and corruption guards)
+- ``common.metrics``     ``MetricsWriter`` (metrics.jsonl + TensorBoard), ``Progress``, ``read_metrics``
+- ``common.training``    ``run_loop``, ``check_finite``, ``ema_update``
+- ``common.claims``      ``Claim``, ``write_eval`` (eval.json + printed table)
+- ``common.data``        digits, IDX (MNIST/Fashion-MNIST), CIFAR-10 binary, Gaussian mixtures
+- ``common.binary``      the shared body of every paper's thin train/eval binaries
+
+Changing a public function means running every paper's tests (``make test``) in the same change.
+"""

@@ -1,0 +1,40 @@
+"""The shared body of every paper's thin ``train.py`` / ``eval.py``.
+
+    # papers/<slug>/train.py
+    from common import binary
+    from papers.<slug> import experiment
+    if __name__ == "__main__":
+        binary.main(experiment.train_and_evaluate)
+
+gives the flags ``--config=papers/<slug>/configs/default.py:small`` (locked: an override of an
+unknown key such as ``--config.optim.lrr=1`` fails at once) and ``--workdir``, initialises
+jax.distributed when a launcher asks for it, and calls ``fn(config, workdir)``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Callable
+
+from absl import app, flags
+from ml_collections import config_flags
+
+from common import distributed
+
+
+def main(fn: Callable[[object, str], object]) -> None:
+    """Defines --config/--workdir, then runs ``fn(config, workdir)`` under absl."""
+    config_flag = config_flags.DEFINE_config_file(
+        "config", None, "path/to/configs/default.py:variant[,key=value...]", lock_config=True)
+    workdir_flag = flags.DEFINE_string("workdir", None, "directory for checkpoints, metrics, eval.json, figures")
+    flags.mark_flags_as_required(["config", "workdir"])
+
+    def _run(argv):
+        if len(argv) > 1:
+            raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+        distributed.initialize()
+        logging.getLogger().setLevel(logging.INFO)
+        workdir = os.path.abspath(os.path.expanduser(workdir_flag.value))
+        fn(config_flag.value, workdir)
+
+    app.run(_run)

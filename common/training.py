@@ -1,0 +1,54 @@
+"""Small training pieces shared by papers: a NaN/Inf guard and a short, resumable loop."""
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import numpy as np
+
+from common.checkpoint import Checkpointer
+from common.metrics import MetricsWriter, Progress
+
+
+class NonFiniteError(FloatingPointError):
+    """A loss or gradient norm became NaN or Inf."""
+
+
+def check_finite(step: int, metrics: dict) -> None:
+    """Raises NonFiniteError naming the step and the offending metrics."""
+    bad = [k for k, v in metrics.items() if not np.all(np.isfinite(np.asarray(v, dtype=np.float64)))]
+    if bad:
+        raise NonFiniteError(f"non-finite {bad} at step {step}: "
+                             f"{ {k: np.asarray(metrics[k]).tolist() for k in bad} }. "
+                             "Lower the learning rate or check the data; the last checkpoint is kept.")
+
+
+def run_loop(state, train_step: Callable, get_batch: Callable[[int], object], *, num_steps: int,
+             checkpointer: Checkpointer | None = None, writer: MetricsWriter | None = None,
+             log_every: int = 100, name: str = "train"):
+    """Runs ``state, metrics = train_step(state, get_batch(step))`` from ``state.step`` to num_steps.
+
+    ``get_batch(step)`` must depend on the step only (fold the step into the data key), so a
+    resumed run sees the same batches as an uninterrupted one. Metrics are fetched, checked
+    for NaN/Inf and written every ``log_every`` steps; checkpoints follow the checkpointer.
+    """
+    start = int(jax.device_get(state.step))
+    progress = Progress(num_steps, start, name=name)
+    for step in range(start, num_steps):
+        state, metrics = train_step(state, get_batch(step))
+        done = step + 1
+        if done % log_every == 0 or done == num_steps:
+            metrics = jax.device_get(metrics)
+            check_finite(done, metrics)
+            if writer is not None:
+                writer.write(done, metrics)
+            progress.update(done, force=done == num_steps)
+        if checkpointer is not None:
+            checkpointer.save(done, state, force=done == num_steps)
+    return state
+
+
+def ema_update(ema, params, decay: float):
+    """Exponential moving average of parameters: ema <- decay * ema + (1 - decay) * params."""
+    return jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema, params)
+

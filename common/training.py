@@ -1,6 +1,7 @@
 """Small training pieces shared by papers: a NaN/Inf guard and a short, resumable loop."""
 from __future__ import annotations
 
+import os
 from typing import Callable
 
 import jax
@@ -44,8 +45,21 @@ def run_loop(state, train_step: Callable, get_batch: Callable[[int], object], *,
                 writer.write(done, metrics)
             progress.update(done, force=done == num_steps)
         if checkpointer is not None:
-            checkpointer.save(done, state, force=done == num_steps)
+            saved = checkpointer.save(done, state, force=done == num_steps)
+            if saved and done == preempt_at_step():
+                checkpointer.manager.wait_until_finished()
+                os._exit(PREEMPTED_EXIT_CODE)  # a hard stop, as a preemption would be
     return state
+
+
+PREEMPT_ENV = "REPRO_PREEMPT_AT_STEP"
+PREEMPTED_EXIT_CODE = 75
+
+
+def preempt_at_step() -> int | None:
+    """Step after whose checkpoint the process kills itself (``$REPRO_PREEMPT_AT_STEP``), for resume tests."""
+    value = os.environ.get(PREEMPT_ENV)
+    return int(value) if value else None
 
 
 def ema_update(ema, params, decay: float):

@@ -1,0 +1,1 @@
+"""One self-contained subproject per paper; see WORKSPACE.md."""

@@ -1,0 +1,208 @@
+"""Unit tests of common/: config parsing, checkpoint guards, metrics, data, sharding errors."""
+import gzip
+import json
+import os
+
+import flax
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+
+from common import checkpoint, claims, config, data, metrics, sharding, training
+
+
+def _builders():
+    def small():
+        c = ml_collections.ConfigDict()
+        c.seed = 0
+        c.num_steps = 4
+        c.checkpoint_every = 2
+        c.optim = ml_collections.ConfigDict({"lr": 1e-3, "name": "adam"})
+        return c
+    return {"smoke": small, "small": small}
+
+
+def test_config_overrides_and_types():
+    cfg = config.build_config("small,seed=3,optim.lr=2,optim.name=sgd", _builders())
+    assert (cfg.seed, cfg.optim.lr, cfg.optim.name, cfg.variant) == (3, 2.0, "sgd", "small")
+    assert isinstance(cfg.optim.lr, float)
+
+
+@pytest.mark.parametrize("arg, match", [
+    ("huge", "valid variants"), ("small,sed=3", "unknown config key 'sed'"),
+    ("small,optim.lrr=1", "unknown config key"), ("small,seed", "key=value"),
+    ("small,seed=abc", "is int"),
+])
+def test_config_errors_name_the_valid_choices(arg, match):
+    with pytest.raises(config.ConfigError, match=match):
+        config.build_config(arg, _builders())
+
+
+def test_config_is_locked():
+    cfg = config.build_config("small", _builders())
+    with pytest.raises(AttributeError):
+        cfg.new_key = 1
+
+
+@flax.struct.dataclass
+class _State:
+    step: jnp.ndarray
+    w: jnp.ndarray
+    rng: jnp.ndarray
+
+
+def _state(step=0, w=1.0):
+    return _State(jnp.asarray(step, jnp.int32), jnp.full((3,), w, jnp.float32), jax.random.PRNGKey(7))
+
+
+def test_checkpoint_roundtrip_and_resume(tmp_path):
+    cfg = config.build_config("small", _builders())
+    with checkpoint.Checkpointer(str(tmp_path), cfg, save_every=2) as ck:
+        assert ck.restore_or(_state()).step == 0
+        assert not ck.save(1, _state(1, 3.0))
+        assert ck.save(2, _state(2, 5.0))
+    with checkpoint.Checkpointer(str(tmp_path), cfg, save_every=2) as ck:
+        restored = ck.restore_or(_state())
+    assert int(restored.step) == 2
+    np.testing.assert_array_equal(restored.w, np.full(3, 5.0, np.float32))
+    np.testing.assert_array_equal(restored.rng, jax.random.PRNGKey(7))
+
+
+def test_checkpoint_refuses_other_config_and_keeps_files(tmp_path):
+    cfg = config.build_config("small", _builders())
+    with checkpoint.Checkpointer(str(tmp_path), cfg, save_every=2) as ck:
+        ck.save(2, _state(2))
+    before = (tmp_path / "config.json").read_text()
+    other = config.build_config("small,seed=1", _builders())
+    with pytest.raises(checkpoint.ConfigMismatchError, match="seed: saved 0, requested 1"):
+        checkpoint.Checkpointer(str(tmp_path), other)
+    assert (tmp_path / "config.json").read_text() == before
+    # Keys listed as resumable may change.
+    checkpoint.Checkpointer(str(tmp_path), config.build_config("small,checkpoint_every=5", _builders())).close()
+
+
+def test_corrupt_checkpoint_is_a_clear_error_and_not_overwritten(tmp_path):
+    cfg = config.build_config("small", _builders())
+    with checkpoint.Checkpointer(str(tmp_path), cfg, save_every=2) as ck:
+        ck.save(2, _state(2))
+    step_dir = tmp_path / "checkpoints" / "2"
+    files = [p for p in step_dir.rglob("*") if p.is_file() and p.stat().st_size > 0]
+    for p in files:
+        p.write_bytes(b"garbage")
+    snapshot = {p: p.read_bytes() for p in files}
+    with checkpoint.Checkpointer(str(tmp_path), cfg, save_every=2) as ck:
+        with pytest.raises(checkpoint.CorruptCheckpointError, match="Nothing was deleted"):
+            ck.restore_or(_state())
+    assert {p: p.read_bytes() for p in files} == snapshot
+
+
+def test_metrics_jsonl_appends_and_last_record_wins(tmp_path):
+    w = metrics.MetricsWriter(str(tmp_path))
+    w.write(1, {"loss": np.float32(2.0)})
+    w.write(2, {"loss": 1.0})
+    w.write(2, {"loss": 0.5})
+    w.close()
+    assert [r["loss"] for r in metrics.read_metrics(str(tmp_path))] == [2.0, 0.5]
+    assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 3
+    assert any(p.name.startswith("events") for p in (tmp_path / "tb").iterdir())
+
+
+def test_nan_guard_names_the_step():
+    training.check_finite(3, {"loss": 1.0})
+    with pytest.raises(training.NonFiniteError, match="step 7"):
+        training.check_finite(7, {"loss": 1.0, "grad_norm": float("nan")})
+
+
+def test_run_loop_resumes_bit_identically(tmp_path):
+    def train_step(state, batch):
+        w = state.w - 0.1 * (state.w - batch)
+        return state.replace(step=state.step + 1, w=w), {"loss": jnp.sum(w ** 2)}
+
+    def get_batch(step):
+        return jax.random.normal(jax.random.fold_in(jax.random.PRNGKey(0), step), (3,))
+
+    cfg = config.build_config("small", _builders())
+    full = training.run_loop(_state(), jax.jit(train_step), get_batch, num_steps=6, log_every=1)
+    with checkpoint.Checkpointer(str(tmp_path), cfg, save_every=2) as ck:
+        training.run_loop(_state(), jax.jit(train_step), get_batch, num_steps=4, checkpointer=ck)
+    with checkpoint.Checkpointer(str(tmp_path), cfg, save_every=2) as ck:
+        resumed = ck.restore_or(_state())
+        assert int(resumed.step) == 4
+        resumed = training.run_loop(resumed, jax.jit(train_step), get_batch, num_steps=6, checkpointer=ck)
+    np.testing.assert_array_equal(np.asarray(full.w), np.asarray(resumed.w))
+
+
+def test_claims_written_and_formatted(tmp_path):
+    cs = [claims.Claim("a", "x < y", "1", "0.5", np.bool_(True)), claims.Claim("b", "z", "2", "3", False)]
+    rec = claims.write_eval(str(tmp_path), {"x": np.float32(0.5)}, cs)
+    saved = json.loads((tmp_path / "eval.json").read_text())
+    assert saved == rec and saved["all_passed"] is False and saved["claims"][0]["passed"] is True
+    assert "1/2 claims pass" in claims.format_table(cs)
+
+
+def test_mixture_score_matches_autodiff_and_noising_matches_monte_carlo():
+    with jax.enable_x64(True):
+        mix = data.GaussianMixture(jnp.array([0.3, 0.7]), jnp.array([[-2.0, 0.0], [2.0, 1.0]]),
+                                   jnp.array([[[0.5, 0.1], [0.1, 0.3]], [[0.2, 0.0], [0.0, 0.8]]]))
+        x = mix.sample(jax.random.PRNGKey(0), 64)
+        auto = jax.vmap(jax.grad(mix.log_prob))(x)
+        np.testing.assert_allclose(mix.score(x), auto, rtol=1e-10, atol=1e-10)
+        # Density integrates to one on a grid.
+        g = jnp.linspace(-8, 8, 401)
+        pts = jnp.stack(jnp.meshgrid(g, g), -1).reshape(-1, 2)
+        assert abs(float(jnp.sum(jnp.exp(mix.log_prob(pts))) * (g[1] - g[0]) ** 2) - 1) < 1e-6
+        # alpha x + sigma eps has the noised mixture's moments.
+        alpha, sigma = 0.6, 0.8
+        k1, k2 = jax.random.split(jax.random.PRNGKey(1))
+        y = alpha * mix.sample(k1, 200_000) + sigma * jax.random.normal(k2, (200_000, 2))
+        noised = mix.noised(alpha, sigma)
+        mean = jnp.sum(noised.weights[:, None] * noised.means, 0)
+        np.testing.assert_allclose(jnp.mean(y, 0), mean, atol=0.02)
+        ll_mc = float(jnp.mean(noised.log_prob(y)))
+        ll_wrong = float(jnp.mean(mix.log_prob(y)))
+        assert ll_mc > ll_wrong
+
+
+def test_idx_roundtrip_and_missing_data_errors(tmp_path):
+    images = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    labels = np.array([3, 7], np.uint8)
+    header_img = bytes([0, 0, 0x08, 3]) + b"".join(int(n).to_bytes(4, "big") for n in images.shape)
+    header_lab = bytes([0, 0, 0x08, 1]) + (2).to_bytes(4, "big")
+    with gzip.open(tmp_path / "train-images-idx3-ubyte.gz", "wb") as f:
+        f.write(header_img + images.tobytes())
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(header_lab + labels.tobytes())
+    x, y = data.load_mnist(str(tmp_path), "train")
+    np.testing.assert_allclose(x, images / 255.0, rtol=1e-6)
+    np.testing.assert_array_equal(y, [3, 7])
+    with pytest.raises(data.DataNotFoundError, match="t10k-images"):
+        data.load_mnist(str(tmp_path), "test")
+    with pytest.raises(data.DataNotFoundError, match="does not exist"):
+        data.load_mnist(str(tmp_path / "absent"))
+    with pytest.raises(data.DataNotFoundError, match="cifar-10-binary"):
+        data.load_cifar10(str(tmp_path / "absent"))
+
+
+def test_fashion_mnist_missing_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "FASHION_MNIST_DIRS", (str(tmp_path / "system"),))
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    with pytest.raises(data.DataNotFoundError, match="apt-get install dataset-fashion-mnist"):
+        data.load_fashion_mnist(data_dir=str(tmp_path / "absent"))
+
+
+def test_digits_loader():
+    x, y = data.load_digits()
+    assert x.shape == (1797, 8, 8) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+    assert set(np.unique(y)) == set(range(10))
+
+
+def test_mesh_spec_and_batch_divisibility_errors():
+    mesh = sharding.make_mesh([("data", -1)])
+    assert mesh.shape["data"] == jax.device_count()
+    with pytest.raises(sharding.ShardingError, match="at most one axis"):
+        sharding.make_mesh([("data", -1), ("model", -1)])
+    with pytest.raises(sharding.ShardingError, match="needs a multiple of 3"):
+        sharding.make_mesh([("data", 3)], devices=jax.devices() * 2)
+    assert sharding.fsdp_spec((1024, 512), mesh, min_size=10) in (jax.sharding.PartitionSpec(),
+                                                                  jax.sharding.PartitionSpec("data", None))

@@ -32,8 +32,8 @@ def main(fn: Callable[[object, str], object]) -> None:
     def _run(argv):
         if len(argv) > 1:
             raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-        distributed.initialize()
         logging.getLogger().setLevel(logging.INFO)
+        distributed.initialize()
         workdir = os.path.abspath(os.path.expanduser(workdir_flag.value))
         fn(config_flag.value, workdir)
 

@@ -48,6 +48,8 @@ def _imports(path):
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module == "papers" and node.level == 0:
+            yield from (f"papers.{a.name}" for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             yield node.module
         elif isinstance(node, ast.ImportFrom) and node.level > 1:

@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 PAPER ?= hopfield_layers
 CONFIG ?= small
 WORKDIR ?= runs/$(PAPER)_$(CONFIG)
+TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
 .PHONY: reproduce test venv clean-venv smoke-all
@@ -21,7 +22,7 @@ reproduce: venv
 	$(PY) -m launch.reproduce $(PAPER) --config $(CONFIG) --workdir $(WORKDIR)
 
 test: venv
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 smoke-all: venv
 	$(PY) -m launch.reproduce --all --config smoke --workdir runs/smoke_all

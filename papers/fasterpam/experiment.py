@@ -1,0 +1,309 @@
+"""Train (run the clustering experiments, checkpointed per work unit) and evaluate (claims, figure).
+
+A *record* is one (method, k, seed) result: medoids, loss, iterations, swaps and run times. Records are
+computed in *work units* (a few records timed together, e.g. PAM and FastPAM1 SWAP interleaved over the
+timing repeats). After each unit the whole result table is checkpointed, so a killed run resumes at the
+next unit and a finished workdir is not recomputed.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from common import checkpoint, claims as claims_lib, metrics as metrics_lib
+from papers.fasterpam import baseline, core, data as data_lib, eager, sampling
+
+SWAP_METHODS = ("pam", "fastpam1")
+EAGER_METHODS = ("fasterpam", "fasterpam_numpy", "rust_fasterpam", "rust_fasterpam_own", "fastclara",
+                 "fastclarans")
+
+
+@flax.struct.dataclass
+class Results:
+    """The checkpointed state: completed units and one row per record. Shapes: [R, ...]."""
+    step: jax.Array      # number of completed work units
+    medoids: jax.Array   # [R, k_max] int32, -1 padded
+    loss: jax.Array      # [R] float64
+    n_iter: jax.Array    # [R] int32
+    n_swap: jax.Array    # [R] int32
+    times: jax.Array     # [R, repeats] float64 seconds (nan where not timed)
+
+
+def plan(config) -> tuple[list[tuple[str, int, int]], list[list[int]]]:
+    """Records (method, k, seed) and the work units (lists of record indices), in run order."""
+    records, units = [], []
+
+    def add(*recs):
+        units.append([len(records) + j for j in range(len(recs))])
+        records.extend(recs)
+
+    for k in config.ks:
+        add(("build", k, 0), ("pam", k, 0), ("fastpam1", k, 0))
+        add(("rust_pam", k, 0))
+    for k in config.eager_ks:
+        for s in range(config.n_seeds):
+            add(*[(m, k, s) for m in EAGER_METHODS])
+    return records, units
+
+
+def init_results(config) -> Results:
+    records, _ = plan(config)
+    r, kmax = len(records), max(max(config.ks), max(config.eager_ks))
+    return Results(step=jnp.int32(0), medoids=-jnp.ones((r, kmax), jnp.int32),
+                   loss=jnp.full((r,), jnp.nan, jnp.float64), n_iter=jnp.zeros((r,), jnp.int32),
+                   n_swap=jnp.zeros((r,), jnp.int32),
+                   times=jnp.full((r, config.repeats), jnp.nan, jnp.float64))
+
+
+def load_dissimilarity(config) -> jax.Array:
+    x = data_lib.load_features(config.data, config.n, seed=config.seed, data_dir=config.data_dir)
+    dtype = jnp.float64 if config.float64 else jnp.float32
+    return jax.block_until_ready(core.pairwise_dissimilarity(x, config.metric, dtype))
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = jax.block_until_ready(fn())
+    return out, time.perf_counter() - t0
+
+
+def run_unit(config, diss, records, unit) -> dict[int, dict]:
+    """Runs one work unit and returns {record index: {medoids, loss, n_iter, n_swap, times}}."""
+    import kmedoids
+    out = {}
+    method, k, seed = records[unit[0]]
+    key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 1000 * k + seed)
+    max_iter, n = config.max_iter, diss.shape[0]
+    dnp = np.asarray(diss)
+
+    if method == "build":
+        start, t_build = _timed(lambda: core.build(diss, k))
+        out[unit[0]] = dict(medoids=start, loss=core.total_deviation(diss, start), n_iter=0, n_swap=0,
+                            times=[t_build])
+        times, res = {m: [] for m in SWAP_METHODS}, {}
+        for m in SWAP_METHODS:      # compile (one iteration) outside the timed runs
+            jax.block_until_ready(baseline.best_swap_loop(diss, start, method=m, max_iter=1))
+        for _ in range(config.repeats):
+            for m in SWAP_METHODS:
+                res[m], t = _timed(lambda: baseline.best_swap_loop(diss, start, method=m, max_iter=max_iter))
+                times[m].append(t)
+        for j, m in zip(unit[1:], SWAP_METHODS):
+            s = res[m]
+            out[j] = dict(medoids=s.medoids, loss=core.total_deviation(diss, s.medoids), n_iter=s.n_iter,
+                          n_swap=s.n_swap, times=times[m])
+    elif method == "rust_pam":
+        start = np.asarray(core.build(diss, k)).astype(np.int64)
+        t0 = time.perf_counter()     # timed once: the O(k n^2) Rust PAM serves the exactness claim
+        r = kmedoids.pam(dnp, start.copy(), max_iter=max_iter)
+        times = [time.perf_counter() - t0]
+        out[unit[0]] = dict(medoids=np.asarray(r.medoids), loss=float(r.loss), n_iter=r.n_iter, n_swap=r.n_swap,
+                            times=times)
+    else:  # FasterPAM and friends, one seed
+        start = core.lab(diss, k, key)
+        start_np = np.asarray(start).astype(np.int64)
+        order = jnp.arange(n, dtype=jnp.int32)
+        jax.block_until_ready(eager.fasterpam_loop(diss, start, order, 0))     # compile outside the timing
+        reps = {m: [] for m in EAGER_METHODS[:3]}
+        res = {}
+        for _ in range(config.repeats):
+            res["fasterpam"], t = _timed(lambda: eager.fasterpam_loop(diss, start, order, max_iter))
+            reps["fasterpam"].append(t)
+            t0 = time.perf_counter()
+            res["fasterpam_numpy"] = eager.fasterpam_numpy(dnp, start_np, np.arange(n), max_iter)
+            reps["fasterpam_numpy"].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            res["rust_fasterpam"] = kmedoids.fasterpam(dnp, start_np.copy(), max_iter=max_iter, n_cpu=1)
+            reps["rust_fasterpam"].append(time.perf_counter() - t0)
+        s = res["fasterpam"]
+        out[unit[0]] = dict(medoids=s.medoids, loss=core.total_deviation(diss, s.medoids),
+                            n_iter=eager.passes(int(s.t), n, int(s.n_swap), max_iter), n_swap=s.n_swap,
+                            times=reps["fasterpam"])
+        med, t_end, sw = res["fasterpam_numpy"]
+        out[unit[1]] = dict(medoids=med, loss=core.total_deviation(diss, jnp.asarray(med)),
+                            n_iter=eager.passes(t_end, n, sw, max_iter), n_swap=sw, times=reps["fasterpam_numpy"])
+        r = res["rust_fasterpam"]
+        out[unit[2]] = dict(medoids=np.asarray(r.medoids), loss=float(r.loss), n_iter=r.n_iter, n_swap=r.n_swap,
+                            times=reps["rust_fasterpam"])
+        t0 = time.perf_counter()
+        r = kmedoids.fasterpam(dnp, k, max_iter=max_iter, init="random", random_state=seed, n_cpu=1)
+        out[unit[3]] = dict(medoids=np.asarray(r.medoids), loss=float(r.loss), n_iter=r.n_iter, n_swap=r.n_swap,
+                            times=[time.perf_counter() - t0])
+        (med, _, it, sw), t = _timed(lambda: sampling.fastclara(diss, k, key, n_samples=config.clara_samples,
+                                                                max_iter=max_iter))
+        out[unit[4]] = dict(medoids=med, loss=core.total_deviation(diss, med), n_iter=it, n_swap=sw, times=[t])
+        (med, _, it, sw), t = _timed(lambda: sampling.fastclarans(diss, k, key, num_local=config.clarans_local))
+        out[unit[5]] = dict(medoids=med, loss=core.total_deviation(diss, med), n_iter=it, n_swap=sw, times=[t])
+    return out
+
+
+def _store(state: Results, rows: dict[int, dict]) -> Results:
+    med, loss, n_iter, n_swap, times = (np.array(state.medoids), np.array(state.loss), np.array(state.n_iter),
+                                        np.array(state.n_swap), np.array(state.times))
+    for j, r in rows.items():
+        m = np.asarray(r["medoids"]).astype(np.int32)
+        med[j, :] = -1
+        med[j, : len(m)] = m
+        loss[j], n_iter[j], n_swap[j] = float(r["loss"]), int(r["n_iter"]), int(r["n_swap"])
+        t = np.asarray(r["times"], np.float64)
+        times[j, :] = np.nan
+        times[j, : len(t)] = t
+    return state.replace(step=state.step + 1, medoids=jnp.asarray(med), loss=jnp.asarray(loss),
+                         n_iter=jnp.asarray(n_iter), n_swap=jnp.asarray(n_swap), times=jnp.asarray(times))
+
+
+def train(config, workdir: str) -> Results:
+    """Runs all work units not yet in the workdir's checkpoint; returns the full result table."""
+    with jax.enable_x64(True):
+        records, units = plan(config)
+        ckpt = checkpoint.Checkpointer(workdir, config, save_every=config.checkpoint_every)
+        state = ckpt.restore_or(init_results(config))
+        start = int(state.step)
+        if start >= len(units):
+            ckpt.close()
+            return state
+        diss = load_dissimilarity(config)
+        writer = metrics_lib.MetricsWriter(workdir)
+        progress = metrics_lib.Progress(len(units), start, interval=10.0, name="units")
+        for u in range(start, len(units)):
+            rows = run_unit(config, diss, records, units[u])
+            state = _store(state, rows)
+            ckpt.save(u + 1, state, force=(u + 1 == len(units)))
+            if (u + 1) % config.log_every == 0:
+                writer.write(u + 1, {f"{records[j][0]}_k{records[j][1]}_s{records[j][2]}_{name}": v
+                                     for j, r in rows.items() for name, v in
+                                     (("loss", float(r["loss"])), ("time", float(np.median(r["times"]))))})
+            progress.update(u + 1, force=(u + 1 == len(units)))
+        writer.close()
+        ckpt.close()
+        return state
+
+
+def train_and_evaluate(config, workdir: str):
+    train(config, workdir)
+    return evaluate(config, workdir)
+
+
+# ------------------------------------------------------------------ evaluation
+
+def _table(config, state: Results) -> dict:
+    records, _ = plan(config)
+    tab = {}
+    for j, (m, k, s) in enumerate(records):
+        t = np.asarray(state.times[j])
+        tab[(m, k, s)] = dict(medoids=np.asarray(state.medoids[j])[:k], loss=float(state.loss[j]),
+                              n_iter=int(state.n_iter[j]), n_swap=int(state.n_swap[j]),
+                              time=float(np.nanmedian(t)) if np.isfinite(t).any() else float("nan"))
+    return tab
+
+
+def evaluate(config, workdir: str) -> dict:
+    """Loads the finished results, computes the claims and the speedup figure, writes eval.json."""
+    with jax.enable_x64(True):
+        records, units = plan(config)
+        ckpt = checkpoint.Checkpointer(workdir, config)
+        state = ckpt.restore_or(init_results(config))
+        ckpt.close()
+        if int(state.step) < len(units):
+            raise RuntimeError(f"{workdir} holds {int(state.step)}/{len(units)} finished work units: "
+                               "run the train binary to finish them first")
+        tab = _table(config, state)
+    metrics = {"n_units": len(units)}
+    for (m, k, s), r in tab.items():
+        for name in ("loss", "n_iter", "n_swap", "time"):
+            metrics[f"{m}/k{k}/s{s}/{name}"] = r[name]
+    speed = {}
+    for k in config.eager_ks:
+        fp = np.median([tab[("fasterpam", k, s)]["time"] for s in range(config.n_seeds)])
+        fnp = np.median([tab[("fasterpam_numpy", k, s)]["time"] for s in range(config.n_seeds)])
+        rust = np.median([tab[("rust_fasterpam", k, s)]["time"] for s in range(config.n_seeds)])
+        metrics[f"fasterpam_time/k{k}"], metrics[f"fasterpam_numpy_time/k{k}"] = fp, fnp
+        metrics[f"numpy_over_jax_eager/k{k}"] = fnp / fp
+        metrics[f"ours_over_kmedoids_fasterpam/k{k}"] = fp / rust
+        if ("pam", k, 0) in tab:
+            speed[k] = tab[("pam", k, 0)]["time"] / fp
+            metrics[f"speedup_fasterpam_over_pam/k{k}"] = speed[k]
+    for k in config.ks:
+        metrics[f"speedup_fastpam1_over_pam/k{k}"] = tab[("pam", k, 0)]["time"] / tab[("fastpam1", k, 0)]["time"]
+    claims = make_claims(config, tab, speed)
+    fig = plot_speedup(config, tab, speed, workdir)
+    return claims_lib.write_eval(workdir, metrics, claims, [fig])
+
+
+def _same(a, b) -> bool:
+    return sorted(np.asarray(a).tolist()) == sorted(np.asarray(b).tolist())
+
+
+def make_claims(config, tab, speed) -> list:
+    cl = []
+    ex = [(k, _same(tab[("pam", k, 0)]["medoids"], tab[("fastpam1", k, 0)]["medoids"]),
+           abs(tab[("pam", k, 0)]["loss"] - tab[("fastpam1", k, 0)]["loss"]) / tab[("pam", k, 0)]["loss"])
+          for k in config.exact_ks]
+    cl.append(claims_lib.Claim(
+        "fastpam1_equals_pam", f"FastPAM1 returns the same medoids and loss as PAM from the same BUILD "
+        f"(k in {list(config.exact_ks)})", "identical",
+        "; ".join(f"k={k}: medoids {'same' if s else 'DIFFER'}, rel. loss diff {d:.1e}" for k, s, d in ex),
+        all(s and d <= 1e-12 for _, s, d in ex)))
+    rel = {k: np.mean([tab[("fasterpam", k, s)]["loss"] for s in range(config.n_seeds)]) / tab[("pam", k, 0)]["loss"] - 1
+           for k in config.eager_ks if ("pam", k, 0) in tab}
+    cl.append(claims_lib.Claim(
+        "fasterpam_quality", f"FasterPAM (LAB init) loss within 1% of PAM (mean over {config.n_seeds} seeds)",
+        "same quality as PAM", "; ".join(f"k={k}: {100 * v:+.2f}%" for k, v in rel.items()),
+        bool(rel) and all(v <= 0.01 for v in rel.values())))
+    k = config.speed_k
+    cl.append(claims_lib.Claim(
+        "fasterpam_speedup", f"SWAP-phase speedup of FasterPAM over PAM at k={k}, n={config.n or 1797} "
+        f"(medians over {config.repeats} repeats and {config.n_seeds} seeds)", ">= 50x (paper: 458x at k=100)",
+        f"{speed[k]:.0f}x", speed[k] >= 50.0))
+    rust = [(k, _same(tab[("pam", k, 0)]["medoids"], tab[("rust_pam", k, 0)]["medoids"]),
+             abs(tab[("pam", k, 0)]["loss"] - tab[("rust_pam", k, 0)]["loss"]) / tab[("rust_pam", k, 0)]["loss"])
+            for k in config.ks]
+    cl.append(claims_lib.Claim(
+        "pam_equals_kmedoids", "PAM from the same BUILD gives the same medoids and loss as kmedoids.pam (Rust)",
+        "identical", "; ".join(f"k={k}: {'same' if s else 'DIFFER'} ({d:.0e})" for k, s, d in rust),
+        all(s and d <= 1e-12 for _, s, d in rust)))
+    gap = {k: max(abs(tab[("fasterpam", k, s)]["loss"] / tab[("rust_fasterpam", k, s)]["loss"] - 1)
+                  for s in range(config.n_seeds)) for k in config.eager_ks}
+    same = all(_same(tab[("fasterpam", k, s)]["medoids"], tab[("rust_fasterpam", k, s)]["medoids"])
+               for k in config.eager_ks for s in range(config.n_seeds))
+    cl.append(claims_lib.Claim(
+        "fasterpam_equals_kmedoids", "FasterPAM loss within 0.5% of kmedoids.fasterpam from the same LAB start "
+        "(max over seeds)", "within 0.5%",
+        "; ".join(f"k={k}: {100 * v:.1e}%" for k, v in gap.items()) + f" (medoids {'identical' if same else 'differ'})",
+        all(v <= 0.005 for v in gap.values())))
+    own = {k: np.mean([tab[("fasterpam", k, s)]["loss"] for s in range(config.n_seeds)])
+           / np.mean([tab[("rust_fasterpam_own", k, s)]["loss"] for s in range(config.n_seeds)]) - 1
+           for k in config.eager_ks}
+    cl.append(claims_lib.Claim(
+        "fasterpam_vs_kmedoids_random", "mean FasterPAM loss (ours, LAB) within 0.5% of kmedoids.fasterpam with its "
+        "own random starts", "within 0.5%", "; ".join(f"k={k}: {100 * v:+.2f}%" for k, v in own.items()),
+        all(abs(v) <= 0.005 for v in own.values())))
+    return cl
+
+
+def plot_speedup(config, tab, speed, workdir: str) -> str:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ks = sorted(config.eager_ks)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    med = lambda m, k: np.median([tab[(m, k, s)]["time"] for s in range(config.n_seeds)])
+    ax.plot(sorted(config.ks), [tab[("pam", k, 0)]["time"] for k in sorted(config.ks)], "o-", label="PAM SWAP (ours)")
+    ax.plot(sorted(config.ks), [tab[("fastpam1", k, 0)]["time"] for k in sorted(config.ks)], "s-",
+            label="FastPAM1 SWAP (ours)")
+    for m, st in (("fasterpam", "^-"), ("fasterpam_numpy", "v:"), ("rust_fasterpam", "^--")):
+        ax.plot(ks, [med(m, k) for k in ks], st, label=m.replace("rust_", "kmedoids."))
+    ax.set(xscale="log", yscale="log", xlabel="k", ylabel="SWAP time [s] (median)",
+           title=f"{config.data}, n={config.n or 1797}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = os.path.join(workdir, "fasterpam_runtime.png")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    logging.info("wrote %s", path)
+    return path

@@ -1,0 +1,28 @@
+"""End-to-end smoke test: train -> checkpoint -> resume (no repeated work) -> eval.json with the claims."""
+import json
+import os
+
+from papers.fasterpam import experiment
+from papers.fasterpam.configs import default
+
+CLAIMS = ["fastpam1_equals_pam", "fasterpam_quality", "fasterpam_speedup", "pam_equals_kmedoids",
+          "fasterpam_equals_kmedoids", "fasterpam_vs_kmedoids_random"]
+
+
+def test_train_resume_evaluate(tmp_path):
+    config = default.get_config("smoke")
+    workdir = str(tmp_path)
+    first = experiment.train(config, workdir)
+    assert os.path.isdir(os.path.join(workdir, "checkpoints"))
+    _, units = experiment.plan(config)
+    assert int(first.step) == len(units)
+    lines = sum(1 for _ in open(os.path.join(workdir, "metrics.jsonl")))
+    second = experiment.train(config, workdir)             # resumes: nothing left to do
+    assert sum(1 for _ in open(os.path.join(workdir, "metrics.jsonl"))) == lines
+    assert (second.medoids == first.medoids).all() and (second.loss == first.loss).all()
+    record = experiment.evaluate(config, workdir)
+    saved = json.load(open(os.path.join(workdir, "eval.json")))
+    assert [c["name"] for c in saved["claims"]] == CLAIMS == [c["name"] for c in record["claims"]]
+    by_name = {c["name"]: c for c in saved["claims"]}
+    assert by_name["pam_equals_kmedoids"]["passed"] and by_name["fasterpam_equals_kmedoids"]["passed"]
+    assert os.path.exists(os.path.join(workdir, "fasterpam_runtime.png"))

@@ -1,0 +1,95 @@
+"""Unit tests of FasterPAM against brute force and the kmedoids package (the authors' Rust code)."""
+import itertools
+
+import jax
+import jax.numpy as jnp
+import kmedoids
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+from papers import fasterpam
+from papers.fasterpam import baseline, core, eager
+
+N, K = 60, 3   # one matrix shape and k for all tests (and the smoke run): the jit caches are shared
+
+
+@pytest.fixture(autouse=True)
+def x64():
+    with jax.enable_x64(True):
+        yield
+
+
+def dissimilarity(seed=0):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=6.0, size=(5, 3))
+    x = centers[rng.integers(0, 5, N)] + rng.normal(size=(N, 3))
+    return cdist(x, x)
+
+
+def td(D, medoids):
+    return D[:, medoids].min(1).sum()
+
+
+def test_removal_loss_and_swap_deltas_equal_brute_force():
+    D = dissimilarity()
+    medoids = np.array([4, 21, 50])
+    caches = core.assign(jnp.asarray(D), jnp.asarray(medoids, jnp.int32))
+    removal = np.asarray(eager.removal_loss(caches, K))
+    for i in range(K):   # removing medoid i without replacement
+        np.testing.assert_allclose(removal[i], td(D, np.delete(medoids, i)) - td(D, medoids), atol=1e-9)
+    for c in set(range(N)) - set(medoids.tolist()):
+        got = np.asarray(eager.swap_deltas(jnp.asarray(D[c]), caches, jnp.asarray(removal)))
+        ref = [td(D, np.where(np.arange(K) == i, c, medoids)) - td(D, medoids) for i in range(K)]
+        np.testing.assert_allclose(got, ref, atol=1e-9)
+
+
+def test_fasterpam_is_identical_to_kmedoids_fasterpam():
+    D = dissimilarity(1)
+    for seed in range(3):
+        start = np.asarray(core.random_init(N, K, jax.random.PRNGKey(seed)), np.int64)
+        ours = fasterpam.fasterpam(D, K, init=start)
+        ref = kmedoids.fasterpam(D, start.copy(), n_cpu=1)
+        assert sorted(ours.medoids) == sorted(ref.medoids)
+        assert (ours.n_swap, ours.n_iter) == (ref.n_swap, ref.n_iter)
+        np.testing.assert_allclose(ours.loss, ref.loss, rtol=1e-12)
+        np.testing.assert_array_equal(ours.labels, np.asarray(ref.labels))
+
+
+def test_numpy_backend_matches_jax_and_ends_in_a_local_optimum():
+    D = dissimilarity(2)
+    for init in ("random", "lab", "build"):
+        a = fasterpam.fasterpam(D, K, init=init, key=jax.random.PRNGKey(3), shuffle=True)
+        b = fasterpam.fasterpam(D, K, init=init, key=jax.random.PRNGKey(3), shuffle=True, backend="numpy")
+        assert a.medoids.tolist() == b.medoids.tolist() and a.n_swap == b.n_swap
+        best = min(td(D, np.where(np.arange(K) == i, c, a.medoids))
+                   for c, i in itertools.product(range(N), range(K)))
+        assert best >= a.loss - 1e-9         # no single swap improves: a local optimum of PAM's SWAP
+
+
+def test_baseline_pam_equals_fastpam1_and_kmedoids_pam():
+    D = dissimilarity(3)
+    a, b = fasterpam.pam(D, K), fasterpam.pam(D, K, method="fastpam1")
+    assert np.asarray(core.build(jnp.asarray(D), K)).tolist() == list(kmedoids.pam_build(D, K).medoids)
+    ref = kmedoids.pam(D, np.asarray(core.build(jnp.asarray(D), K), np.int64))
+    assert sorted(a.medoids) == sorted(b.medoids) == sorted(ref.medoids)
+    np.testing.assert_allclose([a.loss, b.loss], ref.loss, rtol=1e-12)
+    deltas = baseline.deltas_pam(jnp.asarray(D), core.assign(jnp.asarray(D), jnp.asarray(a.medoids)), K)
+    np.testing.assert_allclose(np.asarray(deltas),
+                               np.asarray(baseline.deltas_fastpam1(jnp.asarray(D), core.assign(
+                                   jnp.asarray(D), jnp.asarray(a.medoids)), K)), atol=1e-9)
+
+
+def test_fastclara_fastclarans_and_float32_features():
+    D = dissimilarity(4)
+    rand = td(D, np.asarray(core.random_init(N, K, jax.random.PRNGKey(0))))
+    for fn in (fasterpam.fastclara, fasterpam.fastclarans):
+        r = fn(D, K, key=jax.random.PRNGKey(0))
+        assert len(set(r.medoids.tolist())) == K and r.loss <= rand
+        np.testing.assert_allclose(r.loss, td(D, r.medoids), rtol=1e-12)
+    rng = np.random.default_rng(5)
+    x = (rng.normal(scale=6.0, size=(5, 3))[rng.integers(0, 5, N)] + rng.normal(size=(N, 3))).astype(np.float32)
+    r32 = fasterpam.fasterpam(x, K, metric="euclidean", dtype=jnp.float32)
+    r64 = fasterpam.fasterpam(x.astype(np.float64), K, metric="euclidean")
+    np.testing.assert_allclose(r32.loss, r64.loss, rtol=1e-3)
+    assert fasterpam.fasterpam(D, 1).medoids.tolist() == [int(np.argmin(D.sum(1)))]

@@ -1,0 +1,112 @@
+"""FastCLARA and FastCLARANS (Section 6 of Schubert & Rousseeuw, Information Systems 2021).
+
+FastCLARA: FasterPAM (LAB start) on ``n_samples`` samples of 80 + 4k points that always include the best
+medoids found so far; the medoids with the lowest TD on the full data win.
+FastCLARANS: draw a random non-medoid x_c, evaluate the swap with all k medoids at once in O(n + k)
+(eager.swap_deltas), perform the best if it improves; stop after ``max_neighbor`` consecutive
+non-improving draws; best of ``num_local`` restarts from random medoids.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from papers.fasterpam.core import Caches, caches_from_dm, lab, random_init, total_deviation
+from papers.fasterpam.eager import fasterpam_loop, removal_loss, swap_deltas
+
+
+def _draw_sample(key, keep, m, n):
+    """m distinct sorted indices of [0, n); the valid entries of keep (-1 = none) are always included."""
+    u = jax.random.uniform(key, (n,))
+    u = u.at[jnp.where(keep >= 0, keep, n)].set(-1.0, mode="drop")
+    return jnp.sort(jnp.argsort(u)[:m]).astype(jnp.int32)
+
+
+_draw = jax.jit(_draw_sample, static_argnums=(2, 3))
+
+
+def _clara_one(diss, key, keep, max_iter, *, k, m):
+    """FasterPAM on one sample. Not jitted as a whole: the jitted loops' compilations are shared with
+    every other [m, m] problem (e.g. the full data when m == n)."""
+    n = diss.shape[0]
+    ks, kl, ko = jax.random.split(key, 3)
+    idx = _draw(ks, keep, m, n)
+    sub = jnp.take(jnp.take(diss, idx, axis=0), idx, axis=1)
+    pos = jnp.searchsorted(idx, jnp.where(keep >= 0, keep, 0)).astype(jnp.int32)
+    start = pos if bool(jnp.all(keep >= 0)) else lab(sub, k, kl)
+    res = fasterpam_loop(sub, start, jax.random.permutation(ko, m).astype(jnp.int32), max_iter)
+    medoids = idx[res.medoids]
+    return medoids, total_deviation(diss, medoids), res.n_swap
+
+
+def fastclara(diss, k: int, key, *, n_samples: int = 5, sample_size: int | None = None, max_iter: int = 100):
+    """FastCLARA. Returns (medoids [k], loss, number of samples, total swaps)."""
+    n = diss.shape[0]
+    m = int(min(n, sample_size or 80 + 4 * k))
+    best, best_loss, swaps = None, float("inf"), 0
+    keep = -jnp.ones((k,), jnp.int32)
+    for s in range(n_samples):
+        med, loss, sw = _clara_one(diss, jax.random.fold_in(key, s), keep, max_iter, k=k, m=m)
+        swaps += int(sw)
+        if float(loss) < best_loss:
+            best, best_loss, keep = med, float(loss), med
+    return best, best_loss, n_samples, swaps
+
+
+class ClaransState(NamedTuple):
+    medoids: jax.Array
+    caches: Caches
+    removal: jax.Array
+    fails: jax.Array
+    step: jax.Array
+    n_swap: jax.Array
+
+
+@jax.jit
+def fastclarans_local(diss, medoids, key, max_neighbor, max_steps=1_000_000):
+    """One FastCLARANS local search from ``medoids``."""
+    n, k = diss.shape[0], medoids.shape[0]
+
+    def cond(s):
+        return (s.fails < max_neighbor) & (s.step < max_steps)
+
+    def body(s):
+        is_med = jnp.zeros((n,), bool).at[s.medoids].set(True)
+        u = jax.random.uniform(jax.random.fold_in(key, s.step), (n,))
+        c = jnp.argmax(jnp.where(is_med, -1.0, u)).astype(jnp.int32)
+        d_c = diss[c]
+        deltas = swap_deltas(d_c, s.caches, s.removal)
+        b = jnp.argmin(deltas).astype(jnp.int32)
+        improve = deltas[b] < 0
+
+        def do(args):
+            med, caches, _ = args
+            med = med.at[b].set(c)
+            caches = caches_from_dm(jax.lax.dynamic_update_slice_in_dim(caches.dm, d_c[:, None], b, axis=1), med)
+            return med, caches, removal_loss(caches, k)
+
+        med, caches, rem = jax.lax.cond(improve, do, lambda a: a, (s.medoids, s.caches, s.removal))
+        return ClaransState(med, caches, rem, jnp.where(improve, 0, s.fails + 1), s.step + 1,
+                            s.n_swap + improve.astype(jnp.int32))
+
+    caches = caches_from_dm(jnp.take(diss, medoids, axis=1), medoids)
+    init = ClaransState(medoids, caches, removal_loss(caches, k), jnp.int32(0), jnp.int32(0), jnp.int32(0))
+    return jax.lax.while_loop(cond, body, init)
+
+
+def fastclarans(diss, k: int, key, *, num_local: int = 2, max_neighbor: int | None = None):
+    """FastCLARANS; max_neighbor defaults to 2.5% of (n - k) candidates (at least 250 / k).
+    Returns (medoids [k], loss, total draws, total swaps)."""
+    n = diss.shape[0]
+    mn = int(max_neighbor or max(-(-250 // k), int(0.025 * (n - k))))
+    best, best_loss, steps, swaps = None, float("inf"), 0, 0
+    for r in range(num_local):
+        kr, ks = jax.random.split(jax.random.fold_in(key, r))
+        res = fastclarans_local(diss, random_init(n, k, kr), ks, mn)
+        loss = float(total_deviation(diss, res.medoids))
+        steps, swaps = steps + int(res.step), swaps + int(res.n_swap)
+        if loss < best_loss:
+            best, best_loss = res.medoids, loss
+    return best, best_loss, steps, swaps

@@ -1,0 +1,303 @@
+"""Train (run the clustering experiments, checkpointed per work unit) and evaluate (claims, figure).
+
+A *record* is one (method, k, seed) result: medoids, loss, iterations, swaps and run times. Records are
+computed in *work units* (a few records timed together, e.g. PAM and FastPAM1 SWAP interleaved over the
+timing repeats). After each unit the whole result table is checkpointed, so a killed run resumes at the
+next unit and a finished workdir is not recomputed.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from common import checkpoint, claims as claims_lib, metrics as metrics_lib
+from papers.fastpam import core, data as data_lib, sampling, swap
+
+SWAP_METHODS = ("pam", "fastpam1")
+RUST_METHODS = ("rust_pam", "rust_fastpam1", "rust_fasterpam")
+SEEDED_METHODS = ("fastpam2_lab", "clara", "fastclara", "clarans", "fastclarans")
+
+
+@flax.struct.dataclass
+class Results:
+    """The checkpointed state: completed units and one row per record. Shapes: [R, ...]."""
+    step: jax.Array      # number of completed work units
+    medoids: jax.Array   # [R, k_max] int32, -1 padded
+    loss: jax.Array      # [R] float64
+    n_iter: jax.Array    # [R] int32
+    n_swap: jax.Array    # [R] int32
+    times: jax.Array     # [R, repeats] float64 seconds (nan where not timed)
+
+
+def plan(config) -> tuple[list[tuple[str, int, int]], list[list[int]]]:
+    """Records (method, k, seed) and the work units (lists of record indices), in run order."""
+    records, units = [], []
+
+    def add(*recs):
+        units.append([len(records) + j for j in range(len(recs))])
+        records.extend(recs)
+
+    for k in config.ks:
+        add(("build", k, 0), ("pam", k, 0), ("fastpam1", k, 0))
+        add(*[(m, k, 0) for m in RUST_METHODS])
+        add(("fastpam2_build", k, 0))
+    for k in config.quality_ks:
+        for s in range(config.n_seeds):
+            add(*[(m, k, s) for m in SEEDED_METHODS])
+    return records, units
+
+
+def init_results(config) -> Results:
+    records, _ = plan(config)
+    r, kmax = len(records), max(max(config.ks), max(config.quality_ks))
+    return Results(step=jnp.int32(0), medoids=-jnp.ones((r, kmax), jnp.int32),
+                   loss=jnp.full((r,), jnp.nan, jnp.float64), n_iter=jnp.zeros((r,), jnp.int32),
+                   n_swap=jnp.zeros((r,), jnp.int32),
+                   times=jnp.full((r, config.repeats), jnp.nan, jnp.float64))
+
+
+def load_dissimilarity(config) -> jax.Array:
+    x = data_lib.load_features(config.data, config.n, seed=config.seed, data_dir=config.data_dir)
+    dtype = jnp.float64 if config.float64 else jnp.float32
+    return jax.block_until_ready(core.pairwise_dissimilarity(x, config.metric, dtype))
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = jax.block_until_ready(fn())
+    return out, time.perf_counter() - t0
+
+
+def run_unit(config, diss, records, unit) -> dict[int, dict]:
+    """Runs one work unit and returns {record index: {medoids, loss, n_iter, n_swap, times}}."""
+    out = {}
+    method, k, seed = records[unit[0]]
+    key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 1000 * k + seed)
+    max_iter = config.max_iter
+
+    if method == "build":
+        start, t_build = _timed(lambda: core.build(diss, k))
+        out[unit[0]] = dict(medoids=start, loss=core.total_deviation(diss, start), n_iter=0, n_swap=0,
+                            times=[t_build])
+        times = {m: [] for m in SWAP_METHODS}
+        res = {}
+        for m in SWAP_METHODS:      # compile (one iteration) outside the timed runs
+            jax.block_until_ready(swap.best_swap_loop(diss, start, method=m, max_iter=1))
+        for _ in range(config.repeats):   # interleaved repeats: both see the same machine load
+            for m in SWAP_METHODS:
+                res[m], t = _timed(lambda: swap.best_swap_loop(diss, start, method=m, max_iter=max_iter))
+                times[m].append(t)
+        for j, m in zip(unit[1:], SWAP_METHODS):
+            s = res[m]
+            out[j] = dict(medoids=s.medoids, loss=core.total_deviation(diss, s.medoids), n_iter=s.n_iter,
+                          n_swap=s.n_swap, times=times[m])
+    elif method in RUST_METHODS:
+        import kmedoids
+        start = np.asarray(core.build(diss, k)).astype(np.int64)
+        dnp = np.asarray(diss)
+        fns = {"rust_pam": lambda: kmedoids.pam(dnp, start.copy(), max_iter=max_iter),
+               "rust_fastpam1": lambda: kmedoids.fastpam1(dnp, start.copy(), max_iter=max_iter),
+               "rust_fasterpam": lambda: kmedoids.fasterpam(dnp, start.copy(), max_iter=max_iter, n_cpu=1)}
+        times = {m: [] for m in RUST_METHODS}
+        res = {}
+        for r in range(config.repeats):
+            for m in RUST_METHODS:
+                if m == "rust_pam" and r > 0:
+                    continue        # the O(k n^2) Rust PAM is timed once: it serves the exactness claim
+                t0 = time.perf_counter()
+                res[m] = fns[m]()
+                times[m].append(time.perf_counter() - t0)
+        for j, m in zip(unit, RUST_METHODS):
+            r = res[m]
+            out[j] = dict(medoids=np.asarray(r.medoids), loss=float(r.loss), n_iter=int(r.n_iter),
+                          n_swap=int(r.n_swap), times=times[m])
+    elif method == "fastpam2_build":
+        start = core.build(diss, k)
+        jax.block_until_ready(swap.fastpam2_loop(diss, start, max_iter=1))
+        s, t = _timed(lambda: swap.fastpam2_loop(diss, start, max_iter=max_iter))
+        out[unit[0]] = dict(medoids=s.medoids, loss=core.total_deviation(diss, s.medoids), n_iter=s.n_iter,
+                            n_swap=s.n_swap, times=[t])
+    else:  # seeded methods
+        for j in unit:
+            m = records[j][0]
+            if m == "fastpam2_lab":
+                def fn():
+                    s = swap.fastpam2_loop(diss, core.lab(diss, k, key), max_iter=max_iter)
+                    return s.medoids, s.n_iter, s.n_swap
+            elif m in ("clara", "fastclara"):
+                def fn(fast=(m == "fastclara")):
+                    med, _, it, sw = sampling.clara(diss, k, key, n_samples=config.clara_samples, fast=fast,
+                                                    max_iter=max_iter)
+                    return med, it, sw
+            else:
+                def fn(fast=(m == "fastclarans")):
+                    med, _, it, sw = sampling.clarans(diss, k, key, num_local=config.clarans_local, fast=fast)
+                    return med, it, sw
+            (med, it, sw), t = _timed(fn)
+            out[j] = dict(medoids=med, loss=core.total_deviation(diss, med), n_iter=it, n_swap=sw, times=[t])
+    return out
+
+
+def _store(state: Results, rows: dict[int, dict]) -> Results:
+    med, loss, n_iter, n_swap, times = (np.array(state.medoids), np.array(state.loss), np.array(state.n_iter),
+                                        np.array(state.n_swap), np.array(state.times))
+    for j, r in rows.items():
+        m = np.asarray(r["medoids"]).astype(np.int32)
+        med[j, :] = -1
+        med[j, : len(m)] = m
+        loss[j], n_iter[j], n_swap[j] = float(r["loss"]), int(r["n_iter"]), int(r["n_swap"])
+        t = np.asarray(r["times"], np.float64)
+        times[j, :] = np.nan
+        times[j, : len(t)] = t
+    return state.replace(step=state.step + 1, medoids=jnp.asarray(med), loss=jnp.asarray(loss),
+                         n_iter=jnp.asarray(n_iter), n_swap=jnp.asarray(n_swap), times=jnp.asarray(times))
+
+
+def train(config, workdir: str) -> Results:
+    """Runs all work units not yet in the workdir's checkpoint; returns the full result table."""
+    with jax.enable_x64(True):
+        records, units = plan(config)
+        ckpt = checkpoint.Checkpointer(workdir, config, save_every=config.checkpoint_every)
+        state = ckpt.restore_or(init_results(config))
+        start = int(state.step)
+        if start >= len(units):
+            ckpt.close()
+            return state
+        diss = load_dissimilarity(config)
+        writer = metrics_lib.MetricsWriter(workdir)
+        progress = metrics_lib.Progress(len(units), start, interval=10.0, name="units")
+        for u in range(start, len(units)):
+            rows = run_unit(config, diss, records, units[u])
+            state = _store(state, rows)
+            ckpt.save(u + 1, state, force=(u + 1 == len(units)))
+            if (u + 1) % config.log_every == 0:
+                writer.write(u + 1, {f"{records[j][0]}_k{records[j][1]}_s{records[j][2]}_{name}": v
+                                     for j, r in rows.items() for name, v in
+                                     (("loss", float(r["loss"])), ("time", float(np.median(r["times"]))))})
+            progress.update(u + 1, force=(u + 1 == len(units)))
+        writer.close()
+        ckpt.close()
+        return state
+
+
+def train_and_evaluate(config, workdir: str):
+    train(config, workdir)
+    return evaluate(config, workdir)
+
+
+# ------------------------------------------------------------------ evaluation
+
+def _table(config, state: Results) -> dict:
+    records, _ = plan(config)
+    tab = {}
+    for j, (m, k, s) in enumerate(records):
+        t = np.asarray(state.times[j])
+        tab[(m, k, s)] = dict(medoids=np.asarray(state.medoids[j])[:k], loss=float(state.loss[j]),
+                              n_iter=int(state.n_iter[j]), n_swap=int(state.n_swap[j]),
+                              time=float(np.nanmedian(t)) if np.isfinite(t).any() else float("nan"))
+    return tab
+
+
+def evaluate(config, workdir: str) -> dict:
+    """Loads the finished results, computes the claims and the speedup figure, writes eval.json."""
+    with jax.enable_x64(True):
+        records, units = plan(config)
+        ckpt = checkpoint.Checkpointer(workdir, config)
+        state = ckpt.restore_or(init_results(config))
+        ckpt.close()
+        if int(state.step) < len(units):
+            raise RuntimeError(f"{workdir} holds {int(state.step)}/{len(units)} finished work units: "
+                               "run the train binary to finish them first")
+        tab = _table(config, state)
+    metrics = {"n_units": len(units)}
+    for (m, k, s), r in tab.items():
+        for name in ("loss", "n_iter", "n_swap", "time"):
+            metrics[f"{m}/k{k}/s{s}/{name}"] = r[name]
+    speed = {k: tab[("pam", k, 0)]["time"] / tab[("fastpam1", k, 0)]["time"] for k in config.ks}
+    for k, v in speed.items():
+        metrics[f"speedup_fastpam1_over_pam/k{k}"] = v
+        metrics[f"ratio_ours_fastpam1_over_rust_fastpam1/k{k}"] = (tab[("fastpam1", k, 0)]["time"]
+                                                                   / tab[("rust_fastpam1", k, 0)]["time"])
+    claims = make_claims(config, tab, speed)
+    fig = plot_speedup(config, tab, speed, workdir)
+    return claims_lib.write_eval(workdir, metrics, claims, [fig])
+
+
+def _same(a, b) -> bool:
+    return sorted(np.asarray(a).tolist()) == sorted(np.asarray(b).tolist())
+
+
+def make_claims(config, tab, speed) -> list:
+    cl = []
+    ex = [(k, _same(tab[("pam", k, 0)]["medoids"], tab[("fastpam1", k, 0)]["medoids"]),
+           abs(tab[("pam", k, 0)]["loss"] - tab[("fastpam1", k, 0)]["loss"]) / tab[("pam", k, 0)]["loss"])
+          for k in config.exact_ks]
+    cl.append(claims_lib.Claim(
+        "fastpam1_equals_pam", f"FastPAM1 returns the same medoids and loss as PAM from the same BUILD "
+        f"(k in {list(config.exact_ks)})", "identical",
+        "; ".join(f"k={k}: medoids {'same' if s else 'DIFFER'}, rel. loss diff {d:.1e}" for k, s, d in ex),
+        all(s and d <= 1e-12 for _, s, d in ex)))
+    k_lo, k_hi = min(config.ks), max(config.ks)
+    cl.append(claims_lib.Claim(
+        "speedup_small_k", f"SWAP speedup of FastPAM1 over PAM at k={k_lo} (same JAX code style, medians "
+        f"of {config.repeats})", ">= 1.5x at k=2", f"{speed[k_lo]:.2f}x", speed[k_lo] >= 1.5))
+    cl.append(claims_lib.Claim(
+        "speedup_large_k", f"SWAP speedup of FastPAM1 over PAM at k={k_hi}", ">= 10x at k=50 (O(k))",
+        f"{speed[k_hi]:.1f}x", speed[k_hi] >= 10.0))
+    ordered = [speed[k] for k in sorted(config.ks)]
+    grows = all(b > a for a, b in zip(ordered, ordered[1:]))
+    cl.append(claims_lib.Claim(
+        "speedup_grows_with_k", "the FastPAM1/PAM speedup increases with k", "grows ~linearly in k",
+        ", ".join(f"k={k}: {speed[k]:.1f}x" for k in sorted(config.ks)), grows))
+    rel = {k: [tab[("fastpam2_lab", k, s)]["loss"] / tab[("pam", k, 0)]["loss"] - 1 for s in range(config.n_seeds)]
+           for k in config.quality_ks if ("pam", k, 0) in tab}
+    cl.append(claims_lib.Claim(
+        "fastpam2_lab_quality", f"FastPAM2 + LAB loss within 1% of PAM (mean over {config.n_seeds} seeds)",
+        "comparable quality", "; ".join(f"k={k}: {100 * np.mean(v):+.2f}%" for k, v in rel.items()),
+        bool(rel) and all(np.mean(v) <= 0.01 for v in rel.values())))
+    rust = [(k, _same(tab[("pam", k, 0)]["medoids"], tab[("rust_pam", k, 0)]["medoids"]),
+             abs(tab[("pam", k, 0)]["loss"] - tab[("rust_pam", k, 0)]["loss"]) / tab[("rust_pam", k, 0)]["loss"])
+            for k in config.ks]
+    cl.append(claims_lib.Claim(
+        "pam_equals_kmedoids", "PAM from the same BUILD gives the same medoids and loss as kmedoids.pam (Rust)",
+        "identical", "; ".join(f"k={k}: {'same' if s else 'DIFFER'} ({d:.0e})" for k, s, d in rust),
+        all(s and d <= 1e-12 for _, s, d in rust)))
+    for fast, slow, name in (("fastclara", "clara", "FastCLARA"), ("fastclarans", "clarans", "FastCLARANS")):
+        r = {k: np.mean([tab[(fast, k, s)]["loss"] / tab[(slow, k, s)]["loss"] for s in range(config.n_seeds)])
+             for k in config.quality_ks}
+        cl.append(claims_lib.Claim(
+            f"{fast}_quality", f"{name} loss <= {name[4:]} loss (mean ratio over {config.n_seeds} seeds)",
+            "better quality", "; ".join(f"k={k}: ratio {v:.3f}" for k, v in r.items()),
+            all(v <= 1.0 for v in r.values())))
+    return cl
+
+
+def plot_speedup(config, tab, speed, workdir: str) -> str:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ks = sorted(config.ks)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    for m, style in (("pam", "o-"), ("fastpam1", "s-"), ("rust_pam", "o--"), ("rust_fastpam1", "s--"),
+                     ("rust_fasterpam", "^--")):
+        a1.plot(ks, [tab[(m, k, 0)]["time"] for k in ks], style, label=m.replace("rust_", "kmedoids."))
+    a1.set(xscale="log", yscale="log", xlabel="k", ylabel="SWAP time [s] (median)", title="SWAP run time")
+    a1.legend(fontsize=8)
+    a2.plot(ks, [speed[k] for k in ks], "o-", label="ours: PAM / FastPAM1")
+    a2.plot(ks, [tab[("rust_pam", k, 0)]["time"] / tab[("rust_fastpam1", k, 0)]["time"] for k in ks], "s--",
+            label="kmedoids: pam / fastpam1")
+    a2.axhline(1.0, color="gray", lw=0.5)
+    a2.set(xscale="log", yscale="log", xlabel="k", ylabel="speedup", title="FastPAM1 speedup over PAM")
+    a2.legend(fontsize=8)
+    fig.tight_layout()
+    path = os.path.join(workdir, "speedup_vs_k.png")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    logging.info("wrote %s", path)
+    return path

@@ -1,0 +1,27 @@
+"""End-to-end smoke test: train -> checkpoint -> resume (no repeated work) -> eval.json with the claims."""
+import json
+import os
+
+from papers.fastpam import experiment
+from papers.fastpam.configs import default
+
+CLAIMS = ["fastpam1_equals_pam", "speedup_small_k", "speedup_large_k", "speedup_grows_with_k",
+          "fastpam2_lab_quality", "pam_equals_kmedoids", "fastclara_quality", "fastclarans_quality"]
+
+
+def test_train_resume_evaluate(tmp_path):
+    config = default.get_config("smoke")
+    workdir = str(tmp_path)
+    first = experiment.train(config, workdir)
+    assert os.path.isdir(os.path.join(workdir, "checkpoints"))
+    _, units = experiment.plan(config)
+    assert int(first.step) == len(units)
+    lines = sum(1 for _ in open(os.path.join(workdir, "metrics.jsonl")))
+    second = experiment.train(config, workdir)             # resumes: nothing left to do
+    assert sum(1 for _ in open(os.path.join(workdir, "metrics.jsonl"))) == lines
+    assert (second.medoids == first.medoids).all() and (second.loss == first.loss).all()
+    record = experiment.evaluate(config, workdir)
+    saved = json.load(open(os.path.join(workdir, "eval.json")))
+    assert [c["name"] for c in saved["claims"]] == CLAIMS == [c["name"] for c in record["claims"]]
+    assert next(c for c in saved["claims"] if c["name"] == "pam_equals_kmedoids")["passed"]
+    assert os.path.exists(os.path.join(workdir, "speedup_vs_k.png"))

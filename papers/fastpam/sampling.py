@@ -1,0 +1,146 @@
+"""CLARA and CLARANS with the paper's improvements (Section 5 of Schubert & Rousseeuw, SISAP 2019).
+
+CLARA (Kaufman & Rousseeuw) runs PAM on ``n_samples`` random samples of ``sample_size`` points and keeps
+the medoids with the lowest total deviation on the full data. FastCLARA runs FastPAM (BUILD or LAB +
+FastPAM2) on each sample, uses larger samples (80 + 4k instead of 40 + 2k, affordable because the SWAP
+is O(k) faster) and puts the best medoids found so far into every later sample.
+
+CLARANS (Ng & Han) is a randomized search: draw a random (medoid, non-medoid) pair, swap when it
+improves TD, stop after ``max_neighbor`` consecutive failures; repeat ``num_local`` times from random
+starts. FastCLARANS draws only the non-medoid x_c and evaluates the swap with all k medoids at once
+with FastPAM1's O(n + k) candidate kernel, then performs the best one; ``max_neighbor`` then counts
+candidates instead of pairs.
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from papers.fastpam.core import Caches, assign, build, lab, random_init, total_deviation
+from papers.fastpam.swap import apply_swap, best_swap_loop, candidate_deltas, fastpam2_loop, pair_delta
+
+
+def clara_sample_size(k: int, fast: bool) -> int:
+    """40 + 2k for CLARA, 80 + 4k for FastCLARA (Section 5.1)."""
+    return 80 + 4 * k if fast else 40 + 2 * k
+
+
+def _draw_sample(key, keep, m, n):
+    """m distinct sorted indices of [0, n); the valid entries of keep (-1 = none) are always included."""
+    u = jax.random.uniform(key, (n,))
+    valid = keep >= 0
+    u = u.at[jnp.where(valid, keep, n)].set(-1.0, mode="drop")
+    return jnp.sort(jnp.argsort(u)[:m]).astype(jnp.int32)
+
+
+class SampleRun(NamedTuple):
+    medoids: jax.Array   # [k] indices into the full data
+    loss: jax.Array      # TD on the full data
+    n_iter: jax.Array
+    n_swap: jax.Array
+
+
+_draw = jax.jit(_draw_sample, static_argnums=(2, 3))
+
+
+def _clara_one(diss, key, keep, *, k, m, fast, max_iter):
+    """PAM / FastPAM2 on one sample. Not jitted as a whole: it calls the jitted SWAP loops, whose
+    compilations are shared with every other [m, m] problem (e.g. the full data when m == n)."""
+    n = diss.shape[0]
+    idx = _draw(key, keep, m, n)
+    sub = jnp.take(jnp.take(diss, idx, axis=0), idx, axis=1)
+    if fast:
+        # Previous best medoids sit in the sample: start from them when present, else from BUILD.
+        pos = jnp.searchsorted(idx, jnp.where(keep >= 0, keep, 0)).astype(jnp.int32)
+        start = pos if bool(jnp.all(keep >= 0)) else build(sub, k)
+        res = fastpam2_loop(sub, start, max_iter=max_iter)
+    else:
+        res = best_swap_loop(sub, build(sub, k), method="pam", max_iter=max_iter)
+    medoids = idx[res.medoids]
+    return SampleRun(medoids, total_deviation(diss, medoids), res.n_iter, res.n_swap)
+
+
+def clara(diss: jax.Array, k: int, key: jax.Array, *, n_samples: int = 5, sample_size: int | None = None,
+          fast: bool = True, max_iter: int = 100):
+    """CLARA (fast=False: PAM on 40+2k samples) or FastCLARA (fast=True: FastPAM2 on 80+4k samples that
+    include the best medoids so far). Returns (medoids [k], loss, total iterations, total swaps)."""
+    n = diss.shape[0]
+    m = int(min(n, sample_size or clara_sample_size(k, fast)))
+    if m < k:
+        raise ValueError(f"sample size {m} < k={k}")
+    best, best_loss, iters, swaps = None, jnp.inf, 0, 0
+    keep = -jnp.ones((k,), jnp.int32)
+    for s in range(n_samples):
+        run = _clara_one(diss, jax.random.fold_in(key, s), keep, k=k, m=m, fast=fast, max_iter=max_iter)
+        iters, swaps = iters + int(run.n_iter), swaps + int(run.n_swap)
+        if float(run.loss) < float(best_loss):
+            best, best_loss = run.medoids, run.loss
+            if fast:
+                keep = best
+    return best, best_loss, iters, swaps
+
+
+class ClaransState(NamedTuple):
+    medoids: jax.Array
+    caches: Caches
+    fails: jax.Array
+    step: jax.Array
+    n_swap: jax.Array
+
+
+@partial(jax.jit, static_argnames=("fast", "max_steps"))
+def clarans_local(diss, medoids, key, max_neighbor, *, fast: bool = True, max_steps: int = 1_000_000):
+    """One CLARANS local search from ``medoids``; stops after max_neighbor consecutive failures."""
+    n, k = diss.shape[0], medoids.shape[0]
+
+    def cond(s):
+        return (s.fails < max_neighbor) & (s.step < max_steps)
+
+    def body(s):
+        kc, ki = jax.random.split(jax.random.fold_in(key, s.step))
+        is_med = jnp.zeros((n,), bool).at[s.medoids].set(True)
+        c = jnp.argmax(jnp.where(is_med, -1.0, jax.random.uniform(kc, (n,)))).astype(jnp.int32)
+        d_c = diss[c]
+        if fast:
+            deltas = candidate_deltas(d_c, s.caches, k)          # all k medoids at once, O(n + k)
+            i = jnp.argmin(deltas).astype(jnp.int32)
+            delta = deltas[i]
+        else:
+            i = jax.random.randint(ki, (), 0, k, jnp.int32)       # one random pair, O(n)
+            delta = pair_delta(d_c, s.caches, i)
+        improve = delta < 0
+        med, caches = jax.lax.cond(improve, lambda a: apply_swap(diss, a[0], a[1], i, c), lambda a: a,
+                                   (s.medoids, s.caches))
+        return ClaransState(med, caches, jnp.where(improve, 0, s.fails + 1), s.step + 1,
+                            s.n_swap + improve.astype(jnp.int32))
+
+    init = ClaransState(medoids, assign(diss, medoids), jnp.int32(0), jnp.int32(0), jnp.int32(0))
+    return jax.lax.while_loop(cond, body, init)
+
+
+def clarans_max_neighbor(n: int, k: int, fast: bool) -> int:
+    """Ng & Han's max(250, 1.25% of k(n-k)) pairs; FastCLARANS tests k pairs per draw, so it uses
+    the same budget divided by k, i.e. 1.25% of (n-k) candidates (at least 250/k)."""
+    pairs = max(250, int(0.0125 * k * (n - k)))
+    return max(1, -(-pairs // k)) if fast else pairs
+
+
+def clarans(diss: jax.Array, k: int, key: jax.Array, *, num_local: int = 2, max_neighbor: int | None = None,
+            fast: bool = True, init: str = "random"):
+    """CLARANS / FastCLARANS: best of num_local randomized local searches.
+    Returns (medoids [k], loss, total steps, total swaps)."""
+    n = diss.shape[0]
+    mn = int(max_neighbor or clarans_max_neighbor(n, k, fast))
+    best, best_loss, steps, swaps = None, jnp.inf, 0, 0
+    for r in range(num_local):
+        kr, ks = jax.random.split(jax.random.fold_in(key, r))
+        start = lab(diss, k, kr) if init == "lab" else random_init(n, k, kr)
+        res = clarans_local(diss, start, ks, mn, fast=fast)
+        loss = total_deviation(diss, res.medoids)
+        steps, swaps = steps + int(res.step), swaps + int(res.n_swap)
+        if float(loss) < float(best_loss):
+            best, best_loss = res.medoids, loss
+    return best, best_loss, steps, swaps

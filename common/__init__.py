@@ -9,6 +9,7 @@
 - ``common.claims``      ``Claim``, ``write_eval`` (eval.json + printed table)
 - ``common.data``        digits, IDX (MNIST/Fashion-MNIST), CIFAR-10 binary, Gaussian mixtures
 - ``common.binary``      the shared body of every paper's thin train/eval binaries
+- ``common.linear_solvers`` SOR / SSOR-PCG on sparse matrices and the 2-D Laplacian, iteration counts, Young's formulas
 
 Changing a public function means running every paper's tests (``make test``) in the same change.
 """

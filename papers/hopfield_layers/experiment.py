@@ -221,7 +221,10 @@ def attention_equivalence(cfg, seed: int) -> float:
     hop, mha = Hopfield(**kw), nn.MultiHeadDotProductAttention(**kw)
     shapes = jax.eval_shape(hop.init, jax.random.PRNGKey(0), r, y, v)
     params = jax.tree.map(lambda s: (0.3 * rng.normal(size=s.shape)).astype(s.dtype), shapes)
-    ours, theirs = jax.jit(lambda p: (hop.apply(p, r, y, v), mha.apply(p, r, y, v)))(params)
+    # Full float32 matmuls: GPUs/TPUs default to reduced-precision (TF32/bf16) passes, which would
+    # measure the hardware's rounding (~1e-3) rather than the equivalence of the two computations.
+    with jax.default_matmul_precision("highest"):
+        ours, theirs = jax.jit(lambda p: (hop.apply(p, r, y, v), mha.apply(p, r, y, v)))(params)
     return float(jnp.max(jnp.abs(ours - theirs)))
 
 

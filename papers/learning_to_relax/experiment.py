@@ -1,0 +1,330 @@
+"""train_and_evaluate / evaluate of the Learning-to-Relax reproduction.
+
+"Training" runs a list of work units and checkpoints the state after each one (a killed run resumes at
+the next unit; a second run on a finished workdir does nothing):
+
+* ``young_check``: SOR and SSOR-PCG iteration counts over the omega grid for a few fixed shifts c
+  (averaged over right-hand sides), next to Young's omega*(c).
+* ``<dist>/<trial>``: one sequence of T instances from the context distribution ``dist``: the [T, K]
+  SOR cost table of the grid, the cost of the instance-optimal omega*(c_t), and the arms that
+  Tsallis-INF and ChebCB chose (each reads only the costs of the arms it played).
+
+``evaluate`` reads the state, computes the baselines (Gauss-Seidel = omega 1, best fixed omega in
+hindsight, instance-optimal omega), the claims and the figures.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from common import checkpoint as ckpt_lib
+from common import claims as claims_lib
+from common import distributed
+from common import metrics as metrics_lib
+from papers.learning_to_relax import instances, learners
+
+
+@flax.struct.dataclass
+class ExperimentState:
+    step: jax.Array          # number of finished work units
+    results: dict            # unit name -> dict of arrays
+
+
+def unit_names(config) -> list[str]:
+    return ["young_check"] + [f"{d}/{i}" for d in config.distributions for i in range(config.trials)]
+
+
+def grid_of(config) -> np.ndarray:
+    return instances.omega_grid(config.grid.lo, config.grid.hi, config.grid.arms)
+
+
+def check_shifts(config) -> np.ndarray:
+    c = config.context
+    return np.linspace(c.offset, c.offset + c.width, config.young_check.shifts)
+
+
+def initial_state(config) -> ExperimentState:
+    K, T, S = config.grid.arms, config.T, config.young_check.shifts
+    results = {"young_check": {"sor": jnp.zeros((S, K)), "pcg": jnp.zeros((S, K)), "sor_young": jnp.zeros((S,))}}
+    for name in unit_names(config)[1:]:
+        results[name] = {"shifts": jnp.zeros((T,)), "costs": jnp.zeros((T, K), jnp.int32),
+                         "young_costs": jnp.zeros((T,), jnp.int32), "tsallis_arms": jnp.zeros((T,), jnp.int32),
+                         "cheb_arms": jnp.zeros((T,), jnp.int32)}
+    return ExperimentState(step=jnp.asarray(0, jnp.int32), results=results)
+
+
+def _solver_kw(config) -> dict:
+    return dict(tol=config.tol, maxiter=config.maxiter, chunk=config.chunk)
+
+
+def run_young_check(config) -> dict:
+    """Mean SOR / SSOR-PCG iterations over ``rhs`` right-hand sides for each check shift and arm."""
+    m, grid, shifts = config.m, grid_of(config), check_shifts(config)
+    R, S, K = config.young_check.rhs, len(shifts), len(grid)
+    rhs = instances.sample_rhs(np.random.default_rng([config.seed, 99]), R, m * m)
+    b = np.tile(np.repeat(rhs, K, axis=0), (S, 1))
+    c = np.repeat(shifts, R * K)
+    w = np.tile(grid, S * R)
+    out = {}
+    for solver in ("sor", "pcg"):
+        it = instances.iteration_counts(b, c, w, solver="sor" if solver == "sor" else "ssor_pcg", **_solver_kw(config))
+        out[solver] = jnp.asarray(it.reshape(S, R, K).mean(axis=1), jnp.float64)
+    young = instances.young_omegas(m, shifts)
+    it = instances.iteration_counts(np.tile(rhs, (S, 1)), np.repeat(shifts, R), np.repeat(young, R),
+                                    **_solver_kw(config))
+    out["sor_young"] = jnp.asarray(it.reshape(S, R).mean(axis=1), jnp.float64)
+    return out
+
+
+def run_sequence(config, dist: str, trial: int) -> dict:
+    """One sequence of T instances: cost table, instance-optimal costs and both learners' choices."""
+    d_idx = list(config.distributions).index(dist)
+    a, b = config.context[dist]
+    rng = np.random.default_rng([config.seed, d_idx, trial])
+    shifts = instances.sample_shifts(rng, config.T, a, b, config.context.offset, config.context.width)
+    rhs = instances.sample_rhs(rng, config.T, config.m * config.m)
+    costs = instances.cost_table(rhs, shifts, grid_of(config), **_solver_kw(config))
+    young = instances.iteration_counts(rhs, shifts, instances.young_omegas(config.m, shifts), **_solver_kw(config))
+    ts = learners.run_tsallis_inf(costs, np.random.default_rng([config.seed, d_idx, trial, 1]))
+    cb = learners.run_chebcb(costs, shifts, np.random.default_rng([config.seed, d_idx, trial, 2]),
+                             m=config.chebcb.m, lo=config.context.offset,
+                             hi=config.context.offset + config.context.width)
+    return {"shifts": jnp.asarray(shifts, jnp.float64), "costs": jnp.asarray(costs, jnp.int32),
+            "young_costs": jnp.asarray(young, jnp.int32), "tsallis_arms": jnp.asarray(ts, jnp.int32),
+            "cheb_arms": jnp.asarray(cb, jnp.int32)}
+
+
+def train_and_evaluate(config, workdir: str):
+    """Runs the unfinished work units (resuming after the last finished one), then evaluates."""
+    with jax.enable_x64(True):
+        names = unit_names(config)
+        checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every)
+        writer = metrics_lib.MetricsWriter(workdir)
+        state = checkpointer.restore_or(initial_state(config))
+        progress = metrics_lib.Progress(len(names), int(state.step), name="learning_to_relax units", interval=0.0)
+        for i in range(int(state.step), len(names)):
+            t0 = time.time()
+            name = names[i]
+            if name == "young_check":
+                res = run_young_check(config)
+                summary = {"young_check/max_sor_iterations": float(np.max(res["sor"]))}
+            else:
+                dist, trial = name.split("/")
+                res = run_sequence(config, dist, int(trial))
+                s = summarize_sequence(res)
+                summary = {f"{dist}/{trial}/{k}": v for k, v in s.items()}
+            summary["unit_seconds"] = time.time() - t0
+            state = state.replace(results={**state.results, name: res}, step=jnp.asarray(i + 1, jnp.int32))
+            writer.write(i + 1, summary)
+            checkpointer.save(i + 1, state, force=(i + 1) % max(1, config.checkpoint_every) == 0 or i + 1 == len(names))
+            progress.update(i + 1, force=True)
+        checkpointer.close()
+        writer.close()
+    return evaluate(config, workdir)
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+def played(costs: np.ndarray, arms: np.ndarray) -> np.ndarray:
+    return costs[np.arange(len(arms)), arms]
+
+
+def summarize_sequence(res: dict) -> dict:
+    """Cumulative iterations of the learners and baselines over one sequence."""
+    costs = np.asarray(res["costs"], np.int64)
+    totals = costs.sum(axis=0)
+    return {"tsallis_inf": int(played(costs, np.asarray(res["tsallis_arms"])).sum()),
+            "chebcb": int(played(costs, np.asarray(res["cheb_arms"])).sum()),
+            "gauss_seidel": int(totals[0]),
+            "best_fixed": int(totals.min()), "best_fixed_arm": int(totals.argmin()),
+            "instance_optimal": int(np.asarray(res["young_costs"]).sum()),
+            "best_grid_per_instance": int(costs.min(axis=1).sum())}
+
+
+def regret_curve(res: dict) -> np.ndarray:
+    """Tsallis-INF regret against the best fixed arm in hindsight after t = 1..T instances ([T])."""
+    costs = np.asarray(res["costs"], np.float64)
+    best = int(costs.sum(axis=0).argmin())
+    return np.cumsum(played(costs, np.asarray(res["tsallis_arms"])) - costs[:, best])
+
+
+def regret_exponent(curve: np.ndarray) -> float:
+    """Slope of log R(t) against log t over t in [T/10, T] (1 = linear regret)."""
+    T = len(curve)
+    t = np.arange(1, T + 1)
+    sel = (t >= max(2, T // 10)) & (curve > 0)
+    if sel.sum() < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(t[sel]), np.log(curve[sel]), 1)[0])
+
+
+def _load(config, workdir: str) -> ExperimentState:
+    checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every)
+    if checkpointer.latest_step() is None:
+        raise FileNotFoundError(f"no checkpoint in {workdir}: run papers.learning_to_relax.train first")
+    state = checkpointer.restore_or(initial_state(config))
+    checkpointer.close()
+    n = len(unit_names(config))
+    if int(state.step) < n:
+        raise RuntimeError(f"{workdir} holds {int(state.step)}/{n} finished units: "
+                           "run papers.learning_to_relax.train again to finish them")
+    return state
+
+
+def compute_metrics(config, state) -> dict:
+    grid, shifts = grid_of(config), check_shifts(config)
+    yc = {k: np.asarray(v) for k, v in state.results["young_check"].items()}
+    young = instances.young_omegas(config.m, shifts)
+    m: dict = {"grid": grid, "young_check": {
+        "shifts": shifts, "young_omega": young,
+        "sor_argmin_omega": grid[yc["sor"].argmin(axis=1)], "pcg_argmin_omega": grid[yc["pcg"].argmin(axis=1)],
+        "sor_min_iterations": yc["sor"].min(axis=1), "sor_iterations_at_young": yc["sor_young"]}}
+    for dist in config.distributions:
+        seqs = [state.results[f"{dist}/{i}"] for i in range(config.trials)]
+        per = [summarize_sequence(s) for s in seqs]
+        agg = {k: float(np.sum([p[k] for p in per])) for k in per[0] if k != "best_fixed_arm"}
+        curves = np.stack([regret_curve(s) for s in seqs])
+        agg["best_fixed_omega"] = [round(float(grid[p["best_fixed_arm"]]), 4) for p in per]
+        agg["tsallis_over_best_fixed"] = agg["tsallis_inf"] / agg["best_fixed"]
+        agg["tsallis_over_gauss_seidel"] = agg["tsallis_inf"] / agg["gauss_seidel"]
+        agg["chebcb_over_best_fixed"] = agg["chebcb"] / agg["best_fixed"]
+        agg["chebcb_over_instance_optimal"] = agg["chebcb"] / agg["instance_optimal"]
+        agg["regret_exponent"] = regret_exponent(curves.mean(axis=0))
+        agg["regret_per_instance_at_T_over_4"] = float(curves.mean(axis=0)[config.T // 4 - 1] / (config.T // 4))
+        agg["regret_per_instance_at_T"] = float(curves.mean(axis=0)[-1] / config.T)
+        agg["trials"] = config.trials
+        m[dist] = agg
+    return m
+
+
+def build_claims(config, m: dict) -> list[claims_lib.Claim]:
+    grid = m["grid"]
+    step = float(grid[1] - grid[0])
+    yc = m["young_check"]
+    dev = np.abs(np.asarray(yc["sor_argmin_omega"]) - np.asarray(yc["young_omega"]))
+    cl = [claims_lib.Claim(
+        "1_grid_matches_young",
+        f"for {len(dev)} shifts c in [{yc['shifts'][0]:.2f}, {yc['shifts'][-1]:.2f}] the grid omega with the fewest "
+        f"SOR iterations (mean over {config.young_check.rhs} b) is within one grid step ({step:.3f}) of Young's "
+        "omega* = 2/(1+sqrt(1-rho_J^2))",
+        "omega* minimises the asymptotic SOR rate (Young)",
+        "argmin - omega*: " + ", ".join(f"{d:+.3f}" for d in (np.asarray(yc["sor_argmin_omega"]) - yc["young_omega"]))
+        + f"; max |dev| {dev.max():.3f}", bool(np.all(dev <= step + 1e-9)))]
+    th = config.thresholds
+    dists = list(config.distributions)
+
+    def per_dist(key, fmt="{:.3f}"):
+        return "; ".join(f"{d}: " + fmt.format(m[d][key]) for d in dists)
+
+    cl.append(claims_lib.Claim(
+        "2a_tsallis_vs_best_fixed",
+        f"cumulative Tsallis-INF iterations over T={config.T} instances <= {th.tsallis_vs_best:.2f} x those of the "
+        "best fixed omega in hindsight (every context distribution)",
+        "Tsallis-INF tracks the best fixed omega (Fig. 2)",
+        "ratio " + per_dist("tsallis_over_best_fixed") + "; best fixed omega "
+        + "; ".join(f"{d}: {m[d]['best_fixed_omega']}" for d in dists),
+        all(m[d]["tsallis_over_best_fixed"] <= th.tsallis_vs_best for d in dists)))
+    cl.append(claims_lib.Claim(
+        "2b_tsallis_vs_gauss_seidel",
+        f"cumulative Tsallis-INF iterations <= {th.tsallis_vs_gs:.2f} x Gauss-Seidel (omega = 1)",
+        "several-fold fewer iterations than omega = 1 (Fig. 2)",
+        "ratio " + per_dist("tsallis_over_gauss_seidel"),
+        all(m[d]["tsallis_over_gauss_seidel"] <= th.tsallis_vs_gs for d in dists)))
+    cl.append(claims_lib.Claim(
+        "2c_sublinear_regret",
+        "Tsallis-INF regret R(t) against the best fixed omega grows sublinearly: fitted exponent of R(t) ~ t^p "
+        "on t in [T/10, T] is < 1 and R(t)/t falls from t = T/4 to t = T",
+        "regret O~(T^(2/3)) with ~T^(1/3) arms (theory)",
+        "p " + per_dist("regret_exponent") + "; R/t at T/4 -> T: "
+        + "; ".join(f"{d}: {m[d]['regret_per_instance_at_T_over_4']:.1f} -> {m[d]['regret_per_instance_at_T']:.1f}"
+                    for d in dists),
+        all(m[d]["regret_exponent"] < 1.0 and m[d]["regret_per_instance_at_T"] < m[d]["regret_per_instance_at_T_over_4"]
+            for d in dists)))
+    hv = config.chebcb.distribution
+    cl.append(claims_lib.Claim(
+        "3a_chebcb_beats_best_fixed",
+        f"on the {hv}-variance distribution ChebCB (context c_t) needs fewer cumulative iterations than the best "
+        "fixed omega in hindsight",
+        "ChebCB below the best fixed omega (Fig. 3)",
+        f"ChebCB / best fixed {m[hv]['chebcb_over_best_fixed']:.3f}", m[hv]["chebcb_over_best_fixed"] < 1.0))
+    cl.append(claims_lib.Claim(
+        "3b_chebcb_near_instance_optimal",
+        f"on the {hv}-variance distribution ChebCB's cumulative iterations are within "
+        f"{100 * (th.cheb_vs_opt - 1):.0f}% of the instance-optimal omega*(c_t) (Young)",
+        "ChebCB approaches the instance-optimal curve (Fig. 3, T = 5000)",
+        f"ChebCB / instance-optimal {m[hv]['chebcb_over_instance_optimal']:.3f} (best grid arm per instance / "
+        f"instance-optimal {m[hv]['best_grid_per_instance'] / m[hv]['instance_optimal']:.3f})",
+        m[hv]["chebcb_over_instance_optimal"] <= th.cheb_vs_opt))
+    return cl
+
+
+def plot(config, state, m: dict, workdir: str) -> list[str]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    grid = m["grid"]
+    dists = list(config.distributions)
+    fig, axes = plt.subplots(1, len(dists), figsize=(6.5 * len(dists), 4.5), squeeze=False)
+    for ax, dist in zip(axes[0], dists):
+        res = state.results[f"{dist}/0"]
+        costs = np.asarray(res["costs"], np.float64)
+        T = len(costs)
+        rem = T - np.arange(1, T + 1)
+        curves = {"Tsallis-INF": played(costs, np.asarray(res["tsallis_arms"])),
+                  "ChebCB": played(costs, np.asarray(res["cheb_arms"])),
+                  "Gauss-Seidel (omega=1)": costs[:, 0],
+                  f"best fixed omega={grid[costs.sum(0).argmin()]:.2f}": costs[:, costs.sum(0).argmin()],
+                  "instance-optimal (Young)": np.asarray(res["young_costs"], np.float64)}
+        for label, c in curves.items():
+            ax.plot(np.cumsum(c), rem, label=label, lw=2)
+        ax.set_xscale("log")
+        ax.set_xlabel("total iterations")
+        ax.set_ylabel("instances remaining")
+        ax.set_title(f"{dist}-variance shifts, trial 0")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    paths.append(os.path.join(workdir, "cumulative_iterations.png"))
+    fig.savefig(paths[-1], dpi=90)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    for dist in dists:
+        curve = np.mean([regret_curve(state.results[f"{dist}/{i}"]) for i in range(config.trials)], axis=0)
+        t = np.arange(1, len(curve) + 1)
+        axes[0].loglog(t, np.maximum(curve, 1e-9), label=f"{dist}: p={m[dist]['regret_exponent']:.2f}")
+    axes[0].loglog(t, curve[-1] * (t / t[-1]), "k:", label="linear")
+    axes[0].loglog(t, curve[-1] * (t / t[-1]) ** (2 / 3), "k--", label="t^(2/3)")
+    axes[0].set_xlabel("instances t")
+    axes[0].set_ylabel("Tsallis-INF regret vs best fixed omega")
+    axes[0].legend(fontsize=8)
+    yc = state.results["young_check"]
+    for j, c in enumerate(m["young_check"]["shifts"]):
+        line, = axes[1].semilogy(grid, np.asarray(yc["sor"])[j], label=f"c={c:.2f}")
+        axes[1].semilogy(grid, np.asarray(yc["pcg"])[j], ls="--", color=line.get_color())
+        axes[1].axvline(m["young_check"]["young_omega"][j], color=line.get_color(), ls=":")
+    axes[1].set_xlabel("omega")
+    axes[1].set_ylabel("iterations (solid SOR, dashed SSOR-PCG)")
+    axes[1].set_title("dotted: Young's omega*(c)")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    paths.append(os.path.join(workdir, "regret_and_young.png"))
+    fig.savefig(paths[-1], dpi=90)
+    plt.close(fig)
+    return paths
+
+
+def evaluate(config, workdir: str) -> dict:
+    """Reads the finished units, computes metrics and claims, saves the figures and eval.json."""
+    with jax.enable_x64(True):
+        state = _load(config, workdir)
+        m = compute_metrics(config, state)
+        cl = build_claims(config, m)
+        figures = plot(config, state, m, workdir) if distributed.is_chief() else []
+        return claims_lib.write_eval(workdir, m, cl, figures)

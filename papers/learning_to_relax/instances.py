@@ -1,0 +1,99 @@
+"""Sequences of linear systems A_t x = b_t and their SOR / SSOR-PCG cost tables.
+
+The instance model of the paper's experiments (official scripts ``learning.m`` / ``contextual.m``):
+A_t = L + c_t I with L the 5-point Laplacian of an m x m grid (n = m^2; the paper uses m = 10, n = 100),
+the diagonal shift c_t = offset + width * Beta(a, b) (high variance: Beta(0.5, 1.5); low variance:
+Beta(2, 6); offset -0.15, width 0.6), and b_t a standard Gaussian in R^n conditioned on ||b_t|| <= sqrt(n)
+(rejection sampling). The cost of a parameter omega on instance t is the number of iterations the
+solver needs to reach relative residual tol (1e-8), capped at maxiter (10,000).
+
+Because the instances do not depend on the learner's choices, the cost of every arm on every instance
+can be computed once (a [T, K] table); the bandit learners then only see the entry of the arm they
+play, exactly as if they had run the solver themselves.
+"""
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from common import linear_solvers as ls
+from common import sharding
+
+
+def sample_shifts(rng: np.random.Generator, T: int, beta_a: float, beta_b: float,
+                  offset: float = -0.15, width: float = 0.6) -> np.ndarray:
+    """c_t = offset + width * Beta(beta_a, beta_b), shape [T] float64."""
+    return offset + width * rng.beta(beta_a, beta_b, size=T)
+
+
+def sample_rhs(rng: np.random.Generator, T: int, n: int) -> np.ndarray:
+    """[T, n] standard Gaussians conditioned on ||b|| <= sqrt(n) (radial truncation by rejection)."""
+    out = np.empty((T, n))
+    filled = 0
+    while filled < T:
+        cand = rng.standard_normal((2 * (T - filled) + 8, n))
+        ok = cand[np.linalg.norm(cand, axis=1) <= np.sqrt(n)]
+        take = min(len(ok), T - filled)
+        out[filled:filled + take] = ok[:take]
+        filled += take
+    return out
+
+
+def omega_grid(lo: float, hi: float, arms: int) -> np.ndarray:
+    """The K arms: ``linspace(lo, hi, arms)`` (the paper: 20 values in [1, 1.95]; omega = 1 is Gauss-Seidel)."""
+    return np.linspace(lo, hi, arms)
+
+
+def young_omegas(m: int, shifts) -> np.ndarray:
+    """Instance-optimal omega*(c) = 2 / (1 + sqrt(1 - rho_J(c)^2)), rho_J = 4 cos(pi/(m+1)) / (4 + c)."""
+    with jax.enable_x64(True):
+        rho = ls.jacobi_spectral_radius_laplacian_2d(m, jnp.asarray(shifts, jnp.float64))
+        return np.asarray(ls.young_omega(rho))
+
+
+@functools.lru_cache(maxsize=None)
+def _batched_solver(solver: str, tol: float, maxiter: int):
+    if solver == "sor":
+        fn = ls.sor_solve_laplacian_2d
+    elif solver == "ssor_pcg":
+        fn = ls.ssor_pcg_solve_laplacian_2d
+    else:
+        raise ValueError(f"solver must be 'sor' or 'ssor_pcg', got {solver!r}")
+    return jax.jit(jax.vmap(lambda b, c, w: fn(b, c, w, tol=tol, maxiter=maxiter).iterations))
+
+
+def iteration_counts(rhs: np.ndarray, shifts: np.ndarray, omegas: np.ndarray, *, solver: str = "sor",
+                     tol: float = 1e-8, maxiter: int = 10000, chunk: int = 100) -> np.ndarray:
+    """Iterations to tolerance of instance t with parameter omegas[t]; all inputs have leading dim [T].
+
+    Instances are sorted by (omega, then shift), a proxy of their iteration count, and solved in chunks so
+    a chunk's while-loop runs about as long as its slowest member. Each chunk is sharded over the
+    'data' mesh axis when its size divides by the device count. Returns int32 [T].
+    """
+    T = len(shifts)
+    order = np.lexsort((shifts, omegas))
+    out = np.zeros(T, np.int32)
+    mesh = sharding.make_mesh()
+    run = _batched_solver(solver, float(tol), int(maxiter))
+    with jax.enable_x64(True):
+        for s in range(0, T, chunk):
+            idx = order[s:s + chunk]
+            size = chunk + (-chunk) % mesh.size       # one shape for every call and chunk: one compile
+            pad = size - len(idx)
+            idx_p = np.concatenate([idx, np.repeat(idx[-1:], pad)])
+            batch = (np.asarray(rhs[idx_p], np.float64), np.asarray(shifts[idx_p], np.float64),
+                     np.asarray(omegas[idx_p], np.float64))
+            if mesh.size > 1:
+                batch = sharding.shard_batch(batch, mesh)
+            out[idx] = np.asarray(run(*batch))[:len(idx)]
+    return out
+
+
+def cost_table(rhs: np.ndarray, shifts: np.ndarray, grid: np.ndarray, **kw) -> np.ndarray:
+    """[T, K] iterations of every arm omega_k of the grid on every instance t."""
+    T, K = len(shifts), len(grid)
+    flat = iteration_counts(np.repeat(rhs, K, axis=0), np.repeat(shifts, K), np.tile(grid, T), **kw)
+    return flat.reshape(T, K)

@@ -1,0 +1,164 @@
+"""Online learners that pick the relaxation parameter omega from a grid of K arms.
+
+* Tsallis-INF (Zimmert & Seldin, 2021) with alpha = 1/2 and eta_t = 2 / sqrt(t): the non-contextual
+  bandit of the paper. The played arm's cost is turned into an importance-weighted loss estimate; the
+  costs are normalised as in the official code (``learners/TsallisINF.m``): the estimate accumulates
+  (cost - 1) / p and is divided by the running mean of (cost - 1) when the distribution is computed.
+* ChebCB: the paper's contextual bandit for a scalar context (the diagonal shift c_t). Each arm keeps a
+  degree-(m-1) Chebyshev regression of its normalised cost on c (least squares; box-constrained when the
+  minimum-norm fit leaves the coefficient bounds of a Lipschitz function), and the arm is sampled by
+  inverse-gap weighting (SquareCB, Foster & Rakhlin 2020): p_a = 1 / (K + eta_t (yhat_a - yhat_*)) for
+  a != argmin yhat, the rest on the greedy arm. The scale, coefficient bounds and the increasing eta_t
+  follow ``learners/ChebCB.m`` of the official code.
+
+The learners consume a precomputed [T, K] cost table (see instances.py): on round t they only read
+``costs[t, a_t]`` for the arm they chose. Pure numpy with an explicit ``np.random.Generator``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize
+
+
+# ----------------------------------------------------------------------------- Tsallis-INF
+
+def tsallis_inf_probs(loss_hat: np.ndarray, eta: float, newton_steps: int = 50) -> np.ndarray:
+    """The 1/2-Tsallis-INF distribution p_i = 4 / (eta (L_i - x))^2 with x such that sum_i p_i = 1.
+
+    x is found by Newton's method started at x_0 = min_i L_i - 2/eta (where the best arm alone has
+    p = 1, so sum p >= 1): sum_i p_i(x) is convex and increasing on x < min L, so the iterates decrease
+    monotonically to the root. Shapes: loss_hat [K] -> [K].
+    """
+    loss_hat = np.asarray(loss_hat, np.float64)
+    x = loss_hat.min() - 2.0 / eta
+    for _ in range(newton_steps):
+        p = 4.0 / (eta * (loss_hat - x)) ** 2
+        f = p.sum() - 1.0
+        if abs(f) < 1e-13:
+            break
+        x -= f / (eta * np.sum(p ** 1.5))
+    p = 4.0 / (eta * (loss_hat - x)) ** 2
+    return p / p.sum()
+
+
+def run_tsallis_inf(costs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Plays Tsallis-INF over a [T, K] cost table; returns the chosen arms [T] (int)."""
+    T, K = costs.shape
+    k_hat = np.zeros(K)                 # sum over rounds of (cost - 1) / p for the played arm
+    arms = np.zeros(T, np.int64)
+    total = 0.0
+    for t in range(T):
+        eta = 2.0 / np.sqrt(t + 1)
+        scale = total / t - 1.0 if t > 0 else 1.0
+        scale = max(scale, 1e-12)
+        p = tsallis_inf_probs(k_hat / scale, eta)
+        a = int(rng.choice(K, p=p))
+        cost = float(costs[t, a])
+        k_hat[a] += (cost - 1.0) / p[a]
+        total += cost
+        arms[t] = a
+    return arms
+
+
+# ----------------------------------------------------------------------------- ChebCB
+
+def chebyshev_features(u, m: int) -> np.ndarray:
+    """[T_0(u), ..., T_{m-1}(u)] for u in [-1, 1] (three-term recursion); u [...] -> [..., m]."""
+    u = np.asarray(u, np.float64)
+    out = [np.ones_like(u), u]
+    for _ in range(2, m):
+        out.append(2.0 * u * out[-1] - out[-2])
+    return np.stack(out[:m], axis=-1)
+
+
+class ChebCB:
+    """Contextual bandit over K arms with a scalar context in [lo, hi] (Chebyshev regression + IGW).
+
+    Args:
+      K: number of arms; m: number of Chebyshev coefficients per arm (the paper: 6);
+      lo, hi: the context interval mapped to [-1, 1]; T: horizon (buffer size).
+    """
+
+    def __init__(self, K: int, m: int, lo: float, hi: float, T: int):
+        self.K, self.m, self.lo, self.width = K, m, float(lo), float(hi - lo)
+        self.theta = np.zeros((K, m))
+        self.gram = np.zeros((K, m, m))          # per-arm F^T F
+        self.moment = np.zeros((K, m))           # per-arm F^T (cost - 1)
+        self.features = np.zeros((T, m))
+        self.costs = np.zeros(T)
+        self.arms = np.zeros(T, np.int64)
+        self.predicted = np.zeros(T)
+        self.t = 0
+        self.eta = 0.0
+        self.scale = 0.0
+        self.sq_err = 0.0
+
+    def featurize(self, context: float) -> np.ndarray:
+        u = np.clip(2.0 * (context - self.lo) / self.width - 1.0, -1.0, 1.0)
+        return chebyshev_features(u, self.m)
+
+    def probabilities(self, phi: np.ndarray) -> np.ndarray:
+        """Inverse-gap weighting of the predicted normalised costs yhat = theta phi ([K])."""
+        yhat = self.theta @ phi
+        best = int(np.argmin(yhat))
+        p = 1.0 / (self.K + self.eta * (yhat - yhat[best]))
+        p[best] = 0.0
+        p[best] = 1.0 - p.sum()
+        return p
+
+    def predict(self, context: float, rng: np.random.Generator) -> int:
+        phi = self.featurize(context)
+        p = self.probabilities(phi)
+        a = int(rng.choice(self.K, p=p / p.sum()))
+        self.features[self.t], self.arms[self.t] = phi, a
+        self.predicted[self.t] = self.theta[a] @ phi
+        return a
+
+    def _fit(self, a: int, lb: np.ndarray, ub: np.ndarray) -> float:
+        """Refits arm a; returns the squared residual norm of a box-constrained fit (0 if unconstrained)."""
+        theta = np.linalg.pinv(self.gram[a]) @ self.moment[a] / self.scale     # minimum-norm least squares
+        if np.all(np.abs(theta) <= ub):
+            self.theta[a] = theta
+            return 0.0
+        rows = self.arms[:self.t + 1] == a
+        F, y = self.features[:self.t + 1][rows], (self.costs[:self.t + 1][rows] - 1.0) / self.scale
+        res = optimize.lsq_linear(F, y, bounds=(lb, ub))
+        self.theta[a] = res.x
+        return float(2.0 * res.cost)
+
+    def update(self, cost: float) -> None:
+        t, a, phi = self.t, self.arms[self.t], self.features[self.t]
+        self.costs[t] = cost
+        self.gram[a] += np.outer(phi, phi)
+        self.moment[a] += phi * (cost - 1.0)
+        seen = self.costs[:t + 1]
+        k_max = seen.max()
+        lip = (k_max - seen.min()) / self.width                  # Lipschitz estimate of cost in c
+        n_fac = 2.0 + 4.0 * self.width * lip / k_max * (1.0 + np.log(self.m))
+        new_scale = k_max * n_fac
+        refit_all = new_scale != self.scale
+        self.scale = new_scale
+        ub = np.maximum(np.concatenate([[1.0 / n_fac],
+                                        2.0 * self.width * lip / self.scale / np.arange(1, self.m)]), 1e-12)
+        resnorm = 0.0
+        for arm in (range(self.K) if refit_all else [a]):
+            if self.gram[arm, 0, 0] > 0:
+                resnorm = self._fit(arm, -ub, ub)
+        self.sq_err += (self.predicted[t] - (cost - 1.0) / self.scale) ** 2
+        alpha = (np.pi + 2.0 / np.pi * np.log(2.0 * self.m + 1.0)) / (2.0 * self.scale * (self.m + 1)) \
+            * self.width * lip
+        n = t + 1
+        denom = max(self.sq_err - resnorm, 0.0) + 2.0 * alpha ** 2 * n
+        self.eta = 2.0 * n * np.sqrt(self.K * n / denom) if denom > 0 else 1e300
+        self.t += 1
+
+
+def run_chebcb(costs: np.ndarray, contexts: np.ndarray, rng: np.random.Generator, *, m: int = 6,
+               lo: float = -0.15, hi: float = 0.45) -> np.ndarray:
+    """Plays ChebCB over a [T, K] cost table with contexts [T]; returns the chosen arms [T]."""
+    T, K = costs.shape
+    learner = ChebCB(K, m, lo, hi, T)
+    for t in range(T):
+        a = learner.predict(float(contexts[t]), rng)
+        learner.update(float(costs[t, a]))
+    return learner.arms.copy()

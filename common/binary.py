@@ -22,6 +22,16 @@ from ml_collections import config_flags
 from common import distributed
 
 
+QUIET_LIBRARIES = ("/orbax/", "/etils/", "/jax/_src/")
+
+
+class _QuietLibraries(logging.Filter):
+    """Drops INFO records of checkpointing/JAX internals so the progress lines stay readable."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not any(s in record.pathname for s in QUIET_LIBRARIES)
+
+
 def main(fn: Callable[[object, str], object]) -> None:
     """Defines --config/--workdir, then runs ``fn(config, workdir)`` under absl."""
     config_flag = config_flags.DEFINE_config_file(
@@ -33,6 +43,8 @@ def main(fn: Callable[[object, str], object]) -> None:
         if len(argv) > 1:
             raise app.UsageError(f"unexpected arguments: {argv[1:]}")
         logging.getLogger().setLevel(logging.INFO)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_QuietLibraries())
         distributed.initialize()
         workdir = os.path.abspath(os.path.expanduser(workdir_flag.value))
         fn(config_flag.value, workdir)

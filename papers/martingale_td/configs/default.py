@@ -1,0 +1,89 @@
+"""Configs of papers/martingale_td: ``smoke`` (tests), ``small`` (the claims on CPU), ``paper``.
+
+  smoke: python -m papers.martingale_td.train --config=papers/martingale_td/configs/default.py:smoke --workdir=/tmp/martingale_td_smoke
+         64 paths, dt in {1/20, 1/40} (reference 1/80), offline methods only (online and neural fits are off here;
+         methods_test covers them); seconds. Claims are computed,
+         not expected to pass at this size.
+  small: python -m papers.martingale_td.train --config=papers/martingale_td/configs/default.py:small --workdir=/tmp/martingale_td_small
+         python -m papers.martingale_td.eval  --config=papers/martingale_td/configs/default.py:small --workdir=/tmp/martingale_td_small
+         OU example (kappa = sigma = T = 1, r = x^2) with 10,000 Euler paths at dt = 1e-2 and 1e-3 (one
+         Brownian motion), 3 more replications for claim 2, the convergence study dt = 1/50 .. 1/1000
+         against dt = 1/4000 on 2,000 paths, and the mean-variance application. Expected: ML, TD(0),
+         TD(lambda), LSTD within 5 % of J, MSTDE > 20 %; ML/TD errors shrink from dt = 1e-2 to 1e-3 and
+         MSTDE's does not; discretisation error ~ dt^1. Measured 2026-11-27 on a shared 2-core CPU (load 5-8):
+         train (incl. eval) 4m37s wall, 226 s CPU; 2/4 claims pass (1 and 4; claim 2 fails because the pooled
+         Monte Carlo error ~0.5 % equals the dt = 1e-2 bias; claim 3 passes on OU (slope ~1.07) but the MV
+         LSTD/GTD distances are not monotone). Numbers in README.md.
+  paper: the same study at the sizes of a GPU/TPU run (10^5 paths per replication, 16 replications,
+         reference grid dt = 1/16000); not run here.
+Overrides: ``...default.py:small,seed=3`` or ``--config.ou.n_paths=2000``.
+"""
+from __future__ import annotations
+
+import ml_collections
+
+from common.config import build_config
+
+
+def _base() -> ml_collections.ConfigDict:
+    c = ml_collections.ConfigDict()
+    c.seed = 0
+    c.checkpoint_every = 1            # work units
+    c.log_every = 1
+
+    c.ou = ml_collections.ConfigDict(dict(name="ou", kappa=1.0, sigma=1.0, q=0.0, horizon=1.0, x0_std=1.0,
+                                          rho=0.0, lam=0.0, x0=0.0, z=0.0))
+    c.mv = ml_collections.ConfigDict(dict(name="mv", kappa=0.0, sigma=0.5, q=0.0, horizon=1.0, x0_std=0.25,
+                                          rho=0.8, lam=0.5, x0=1.0, z=1.4))
+
+    c.n_paths = 10000                 # training paths per replication
+    c.n_paths_brief = 2000            # the brief's 2k paths: offline errors also reported on this subset
+    c.n_fine = 1000                   # finest grid of the main study (dt = T / n_fine)
+    c.strides = (10, 1)               # main study grids: dt = 1e-2 and 1e-3
+    c.replications = 4                # claim 2: pooled over this many independent path sets
+    c.chunk = 500                     # paths per chunk when accumulating statistics
+    c.time_degree = 4                 # Legendre polynomials in t per state feature (d = 2 * time_degree)
+    c.mv_time_degree = 2
+    c.test_degree = 6                 # GTD test functions (m = 2 * test_degree > d)
+    c.td_lambda = 0.5                 # lambda of TD(lambda): test function sum lambda^{t-s} phi_s ds
+    c.eval_paths = 4000
+    c.eval_steps = 200
+
+    c.online = ml_collections.ConfigDict(dict(batch_paths=50, epochs=5, lr_td0=0.5, lr_td_lambda=2.0, lr_ml=0.5,
+                                              lr_decay_batches=20.0))
+    c.neural = ml_collections.ConfigDict(dict(hidden=(32, 32), steps=600, batch_paths=32, lr=3e-3))
+
+    c.conv = ml_collections.ConfigDict(dict(n_paths=2000, n_fine=4000, strides=(80, 40, 20, 8, 4)))
+    c.threshold_good = 0.05           # claim 1: ML / TD recover J within this relative L2 error
+    c.threshold_bad = 0.20            # claim 1: MSTDE error above this
+    return c
+
+
+def _smoke() -> ml_collections.ConfigDict:
+    c = _base()
+    c.n_paths, c.n_paths_brief, c.n_fine, c.strides, c.replications, c.chunk = 64, 64, 80, (4, 2), 2, 32
+    c.eval_paths, c.eval_steps = 64, 20
+    c.online.update(batch_paths=16, epochs=0)   # 0 (with neural.steps=0): online fits off
+    c.neural.update(hidden=(8,), steps=0, batch_paths=8)   # 0: no neural fits (tested on their own)
+    c.conv.update(n_paths=64, n_fine=80, strides=(4, 2))
+    return c
+
+
+def _small() -> ml_collections.ConfigDict:
+    return _base()
+
+
+def _paper() -> ml_collections.ConfigDict:
+    c = _base()
+    c.n_paths = 100000
+    c.replications = 16
+    c.chunk = 2000
+    c.eval_paths = 20000
+    c.online.update(epochs=10)
+    c.neural.update(hidden=(64, 64), steps=5000, batch_paths=128)
+    c.conv.update(n_paths=20000, n_fine=16000, strides=(320, 160, 80, 32, 16, 8))
+    return c
+
+
+def get_config(arg=None):
+    return build_config(arg, {"smoke": _smoke, "small": _small, "paper": _paper})

@@ -1,0 +1,123 @@
+"""Unit tests of the ResDMD math and an end-to-end smoke test (train -> checkpoint -> resume -> eval)."""
+import os
+
+import jax
+import numpy as np
+import scipy.linalg
+
+from common import checkpoint, claims
+from papers.koopman_limits import experiment, resdmd, systems
+from papers.koopman_limits.configs import default
+
+CLAIMS = ["1_duffing_edmd_vs_certified", "2_rotation_certified_within_bound",
+          "3_adversarial_no_convergence_bounds_valid"]
+
+
+def _random_data(seed=0, m=400, n=12):
+    rng = np.random.default_rng(seed)
+    px = rng.normal(size=(m, n)) + 1j * rng.normal(size=(m, n))
+    py = rng.normal(size=(m, n)) + 1j * rng.normal(size=(m, n))
+    return px, py
+
+
+def test_residual_matches_gram_formula():
+    """res(z) (QR/SVD form) = sqrt of the smallest generalised eigenvalue of (L - zA^H - z*A + |z|^2 G, G)."""
+    px, py = _random_data()
+    w = np.full(len(px), 1.0 / len(px))
+    G, A, L = (px.conj().T * w) @ px, (px.conj().T * w) @ py, (py.conj().T * w) @ py
+    d = resdmd.fit(px, py)
+    for z in (0.3 + 0.2j, -1.1 + 0.0j, 0.05 - 0.9j):
+        H = L - z * A.conj().T - np.conj(z) * A + abs(z) ** 2 * G
+        ref = np.sqrt(scipy.linalg.eigh(H, G, eigvals_only=True)[0])
+        assert abs(resdmd.residual(d, z) - ref) < 1e-10 * max(1, ref)
+        assert abs(resdmd.pseudospectrum(d, np.array([z]))[0] - ref) < 1e-7
+
+
+def test_edmd_eigenvalues_and_pair_residuals():
+    """EDMD eigenvalues equal those of G^{-1} A; pair residuals equal the Gram-matrix formula."""
+    px, py = _random_data(1)
+    w = np.full(len(px), 1.0 / len(px))
+    G, A, L = (px.conj().T * w) @ px, (px.conj().T * w) @ py, (py.conj().T * w) @ py
+    d = resdmd.fit(px, py)
+    lam, c = resdmd.edmd(d)
+    ref = np.linalg.eigvals(np.linalg.solve(G, A))
+    assert np.allclose(np.sort_complex(lam), np.sort_complex(ref), atol=1e-9)
+    g = d.coef @ c
+    for j in range(len(lam)):
+        gj, lj = g[:, j], lam[j]
+        num = gj.conj() @ (L - lj * A.conj().T - np.conj(lj) * A + abs(lj) ** 2 * G) @ gj
+        ref_res = np.sqrt(max(num.real, 0) / (gj.conj() @ G @ gj).real)
+        assert abs(resdmd.pair_residuals(d, lam[j:j + 1], c[:, j:j + 1])[0] - ref_res) < 1e-7
+
+
+def test_pure_rotation_residual_is_distance_to_eigenvalues():
+    """Fourier dictionary, uniform grid data of the circle rotation: res(z) = min_k |z - e^{2 pi i k w}| exactly."""
+    w, kmax = systems.GOLDEN, 4
+    th = np.arange(64) / 64
+    psi = resdmd.fourier_dictionary_1d(kmax)
+    d = resdmd.fit(psi(th), psi(np.mod(th + w, 1)))
+    eig = systems.rotation_eigenvalues(w, kmax)
+    for z in (0.7 + 0.1j, 1.2j, -0.4 - 0.5j):
+        assert abs(resdmd.residual(d, z) - np.min(np.abs(eig - z))) < 1e-12
+
+
+def test_local_minima_and_verified_points_of_rotation():
+    w, kmax = systems.GOLDEN, 3
+    th = np.arange(64) / 64
+    psi = resdmd.fourier_dictionary_1d(kmax)
+    d = resdmd.fit(psi(th), psi(np.mod(th + w, 1)))
+    pts, bounds, _ = resdmd.verified_spectrum(d, resdmd.polar_grid(0.9, 1.1, 3, 64), eps=0.2, refine=True)
+    eig = systems.rotation_eigenvalues(w, kmax)
+    assert len(pts) == 2 * kmax + 1                      # one certified point per eigenvalue
+    assert np.all(bounds < 1e-6)
+    assert np.all([np.min(np.abs(eig - p)) < 1e-6 for p in pts])
+    res = 1.0 + np.abs(np.arange(3)[:, None] - 1) + np.abs(np.arange(10)[None, :] - 4)   # one basin at (1, 4)
+    assert resdmd.grid_local_minima(res).tolist() == [[1, 4]]
+
+
+def test_adversarial_map_is_conjugate_and_blind_on_grid():
+    Q, a, om = 16, 0.25, (systems.GOLDEN, 0.4142135623730951)
+    rng = np.random.default_rng(0)
+    z = rng.uniform(size=(500, 2))
+    lam = np.exp(2j * np.pi * om[1])
+    phi = systems.adversarial_eigenfunction(z, Q, a, om)
+    phi_next = systems.adversarial_eigenfunction(systems.adversarial_map(z, Q, a, om), Q, a, om)
+    assert np.allclose(phi_next, lam * phi, atol=1e-12)      # Koopman eigenfunction of F_Q
+    g = systems.grid_points(Q, 6)
+    assert np.allclose(systems.adversarial_map(g, Q, a, om), systems.rotation_map(g, om), atol=1e-12)
+    assert not np.allclose(systems.adversarial_map(z, Q, a, om), systems.rotation_map(z, om), atol=1e-3)
+
+
+def test_rk4_duffing_conserves_energy():
+    X, Y = systems.duffing_snapshots(50, 2, 0.3, 0.0, 1.5, 0)
+    energy = lambda x: 0.5 * x[:, 1] ** 2 - 0.5 * x[:, 0] ** 2 + 0.25 * x[:, 0] ** 4
+    assert np.max(np.abs(energy(Y) - energy(X))) < 1e-6
+
+
+def _state(config, workdir):
+    with jax.enable_x64(True), checkpoint.Checkpointer(workdir, config) as ckpt:
+        state = ckpt.restore_or(experiment.initial_state(config))
+        return int(state.step), jax.tree.map(np.asarray, state.results)
+
+
+def test_train_resume_and_evaluate(tmp_path):
+    config = default.get_config("smoke")
+    workdir = str(tmp_path / "run")
+    experiment.train_and_evaluate(config, workdir)
+    n_units = len(experiment.unit_names(config))
+    assert os.path.isdir(os.path.join(workdir, "checkpoints", str(n_units)))
+    step, results = _state(config, workdir)
+    assert step == n_units
+    with open(os.path.join(workdir, "metrics.jsonl")) as f:
+        lines = f.readlines()
+    assert len(lines) == n_units
+    experiment.train_and_evaluate(config, workdir)              # finished: nothing is redone
+    with open(os.path.join(workdir, "metrics.jsonl")) as f:
+        assert f.readlines() == lines
+    _, again = _state(config, workdir)
+    jax.tree.map(np.testing.assert_array_equal, results, again)
+    record = claims.read_eval(workdir)
+    assert [c["name"] for c in record["claims"]] == CLAIMS
+    assert record["metrics"]["rotation"]["max_dist_minus_bound"] <= 1e-12
+    for fig in record["figures"]:
+        assert os.path.getsize(os.path.join(workdir, fig)) > 0

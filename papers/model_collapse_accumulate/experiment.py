@@ -1,0 +1,306 @@
+"""train_and_evaluate / evaluate of the model-collapse (replace vs accumulate) reproduction.
+
+"Training" runs one feedback loop per work unit and checkpoints the state after each unit (a killed run
+resumes at the next unit; a second run on a finished workdir does nothing):
+* ``linear/<regime>``:   Monte Carlo of the linear-regression chain (Sec. 2) next to its closed form.
+* ``gaussian/<regime>``: full-covariance Gaussian MLE chains, held-out real-data NLL per generation.
+* ``vae/<regime>``:      a VAE retrained from scratch each generation, held-out real-data negative ELBO.
+* ``lm/<regime>``:       a char-level transformer retrained from scratch each generation, held-out real CE.
+``evaluate`` reads the state, computes the claims and draws the figures.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from common import checkpoint as ckpt_lib
+from common import claims as claims_lib
+from common import data as data_lib
+from common import distributed
+from common import metrics as metrics_lib
+from papers.model_collapse_accumulate import density, linear, lm, vae
+
+
+@flax.struct.dataclass
+class ExperimentState:
+    step: jax.Array          # number of finished work units
+    results: dict            # unit name -> dict of arrays
+
+
+def unit_names(config) -> list[str]:
+    return ([f"linear/{r}" for r in linear.REGIMES] + [f"gaussian/{r}" for r in density.REGIMES]
+            + [f"vae/{r}" for r in vae.REGIMES] + [f"lm/{r}" for r in lm.REGIMES])
+
+
+def initial_state(config) -> ExperimentState:
+    L, Gs, V = config.linear.generations, config.gaussian, config.vae.generations
+    results = {}
+    for r in linear.REGIMES:
+        results[f"linear/{r}"] = {"mc_mean": jnp.zeros((L,)), "mc_sem": jnp.zeros((L,)), "conditional": jnp.zeros((L,))}
+    for r in density.REGIMES:
+        results[f"gaussian/{r}"] = {"nll": jnp.zeros((Gs.reps, Gs.generations)),
+                                    "logdet": jnp.zeros((Gs.reps, Gs.generations)), "true_nll": jnp.zeros(())}
+    for r in vae.REGIMES:
+        results[f"vae/{r}"] = {"nelbo": jnp.zeros((V,))}
+    for r in lm.REGIMES:
+        results[f"lm/{r}"] = {"ce": jnp.zeros((config.lm.generations,))}
+    return ExperimentState(step=jnp.asarray(0, jnp.int32), results=results)
+
+
+def _key(config, unit: str) -> jax.Array:
+    """Same key for every regime of a domain (common random numbers), distinct across domains."""
+    domain = unit.split("/")[0]
+    return jax.random.fold_in(jax.random.PRNGKey(config.seed), ["linear", "gaussian", "vae", "lm"].index(domain))
+
+
+def vae_data(config):
+    """Real training images [n_train, P] and held-out real images [M, P] in [0, 1]."""
+    if config.vae.dataset == "digits":
+        imgs, _ = data_lib.load_digits()
+        x = imgs.reshape(len(imgs), -1)
+        x = x[np.random.default_rng(config.seed).permutation(len(x))]
+        return x[:config.vae.n_train], x[config.vae.n_train:]
+    if config.vae.dataset == "mnist":
+        train, _ = data_lib.load_mnist(config.data_dir, "train")
+        test, _ = data_lib.load_mnist(config.data_dir, "test")
+        flat = lambda a: (np.asarray(a, np.float32).reshape(len(a), -1) / (255.0 if np.max(a) > 1 else 1.0))
+        return flat(train)[:config.vae.n_train], flat(test)
+    raise ValueError(f"unknown vae.dataset {config.vae.dataset!r}; expected 'digits' or 'mnist'")
+
+
+def run_unit(config, unit: str) -> dict:
+    domain, regime = unit.split("/")
+    key = _key(config, unit)
+    if domain == "linear":
+        c = config.linear
+        errs, cond = linear.monte_carlo(key, d=c.d, T=c.T, sigma=c.sigma, n_generations=c.generations,
+                                        reps=c.reps, regime=regime)
+        errs = np.asarray(errs)
+        return {"mc_mean": jnp.asarray(errs.mean(0)), "mc_sem": jnp.asarray(errs.std(0, ddof=1) / np.sqrt(c.reps)),
+                "conditional": jnp.asarray(np.asarray(cond).mean(0))}
+    if domain == "gaussian":
+        c = config.gaussian
+        nll, logdet, true_nll = density.monte_carlo(key, dim=c.dim, n_real=c.n_real,
+                                                    n_generations=c.generations, reps=c.reps, regime=regime)
+        return {"nll": nll, "logdet": logdet, "true_nll": true_nll}
+    if domain == "vae":
+        c = config.vae
+        real, test = vae_data(config)
+        model = vae.VAE(hidden=c.hidden, latent=c.latent, pixels=real.shape[1])
+        with jax.enable_x64(False):
+            out = vae.run_chain(model, key, jnp.asarray(real, jnp.float32), jnp.asarray(test, jnp.float32),
+                                c.generations, regime, steps=c.steps, batch=c.batch, lr=c.lr)
+        return {"nelbo": jnp.asarray(out, jnp.float64)}
+    if domain == "lm":
+        c = config.lm
+        real, test = lm_data(config)
+        model = lm.CharLM(d_model=c.d_model, heads=c.heads, layers=c.layers, max_len=c.length)
+        with jax.enable_x64(False):
+            out = lm.run_chain(model, key, jnp.asarray(real), jnp.asarray(test), c.generations, regime,
+                               steps=c.steps, batch=c.batch, lr=c.lr)
+        return {"ce": jnp.asarray(out, jnp.float64)}
+    raise ValueError(f"unknown unit {unit!r}")
+
+
+def lm_data(config):
+    """Real training and held-out character sequences [n, length] (int32)."""
+    c = config.lm
+    if c.corpus == "generated":
+        rng = np.random.default_rng([config.seed, 7])
+        return lm.corpus_sequences(rng, c.n_train, c.length), lm.corpus_sequences(rng, c.n_test, c.length)
+    if c.corpus == "tinystories":
+        path = os.path.join(config.data_dir, "tinystories.txt")
+        test = lm.text_sequences(path, c.n_test, c.length)
+        return lm.text_sequences(path, c.n_train, c.length, offset=4 * c.n_test * c.length), test
+    raise ValueError(f"unknown lm.corpus {c.corpus!r}; expected 'generated' or 'tinystories'")
+
+
+def summarize(unit: str, res: dict) -> dict:
+    if unit.startswith("linear"):
+        return {f"{unit}/error_last": float(res["mc_mean"][-1])}
+    if unit.startswith("gaussian"):
+        m = np.asarray(res["nll"]).mean(0)
+        return {f"{unit}/nll_first": float(m[0]), f"{unit}/nll_last": float(m[-1])}
+    if unit.startswith("lm"):
+        v = np.asarray(res["ce"])
+        return {f"{unit}/ce_first": float(v[0]), f"{unit}/ce_last": float(v[-1])}
+    v = np.asarray(res["nelbo"])
+    return {f"{unit}/nelbo_first": float(v[0]), f"{unit}/nelbo_last": float(v[-1])}
+
+
+def train_and_evaluate(config, workdir: str):
+    """Runs the unfinished work units (resuming after the last finished one), then evaluates."""
+    with jax.enable_x64(True):
+        names = unit_names(config)
+        checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every)
+        writer = metrics_lib.MetricsWriter(workdir)
+        state = checkpointer.restore_or(initial_state(config))
+        progress = metrics_lib.Progress(len(names), int(state.step), name="model_collapse units", interval=0.0)
+        for i in range(int(state.step), len(names)):
+            t0 = time.time()
+            res = run_unit(config, names[i])
+            res = {k: jnp.asarray(v, jnp.float64) for k, v in res.items()}
+            summary = summarize(names[i], res)
+            summary["unit_seconds"] = time.time() - t0
+            state = state.replace(results={**state.results, names[i]: res}, step=jnp.asarray(i + 1, jnp.int32))
+            writer.write(i + 1, summary)
+            checkpointer.save(i + 1, state, force=True)
+            progress.update(i + 1, force=True)
+        checkpointer.close()
+        writer.close()
+    return evaluate(config, workdir)
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+def load_results(config, workdir: str) -> dict:
+    with jax.enable_x64(True), ckpt_lib.Checkpointer(workdir, config) as ckpt:
+        state = ckpt.restore_or(initial_state(config))
+        if int(state.step) < len(unit_names(config)):
+            raise RuntimeError(f"{workdir} holds {int(state.step)}/{len(unit_names(config))} finished units; run train first")
+        return jax.tree.map(np.asarray, state.results)
+
+
+def _fraction_increasing(x: np.ndarray) -> float:
+    return float(np.mean(np.diff(x) > 0)) if len(x) > 1 else 0.0
+
+
+def compute_claims(config, results: dict) -> tuple[dict, list]:
+    th, lc = config.thresholds, config.linear
+    n = np.arange(1, lc.generations + 1)
+    metrics, out = {}, []
+    base = lc.sigma**2 * lc.d / (lc.T - lc.d - 1)
+    for r in linear.REGIMES:
+        res = results[f"linear/{r}"]
+        cf = linear.closed_form(r, n, lc.sigma, lc.d, lc.T)
+        dev = float(np.max(np.abs(res["mc_mean"] / cf - 1.0)))
+        metrics[f"linear/{r}"] = {"mc_mean": res["mc_mean"], "mc_sem": res["mc_sem"], "closed_form": cf,
+                                  "conditional_mean": res["conditional"], "max_rel_dev": dev,
+                                  "max_rel_dev_conditional": float(np.max(np.abs(res["conditional"] / cf - 1.0)))}
+    rep, acc = metrics["linear/replace"], metrics["linear/accumulate"]
+    out.append(claims_lib.Claim(
+        "1a_linear_replace_linear_growth",
+        f"replace test error = n sigma^2 d/(T-d-1) (MC, {lc.reps} reps, n<={lc.generations}, within {th.closed_form_rel:.0%})",
+        f"n * {base:.4f} (at n={lc.generations}: {base * lc.generations:.3f})",
+        f"max rel dev {rep['max_rel_dev']:.3f}; at n={lc.generations}: {rep['mc_mean'][-1]:.3f}",
+        rep["max_rel_dev"] <= th.closed_form_rel))
+    bound = math.pi**2 / 6 * base
+    out.append(claims_lib.Claim(
+        "1b_linear_accumulate_bounded",
+        f"accumulate test error = sigma^2 d/(T-d-1) sum 1/i^2 <= pi^2/6 * {base:.4f} (within {th.closed_form_rel:.0%})",
+        f"{acc['closed_form'][-1]:.3f} at n={lc.generations}; bound {bound:.3f}",
+        f"max rel dev {acc['max_rel_dev']:.3f}; at n={lc.generations}: {acc['mc_mean'][-1]:.3f}",
+        acc["max_rel_dev"] <= th.closed_form_rel and acc["mc_mean"][-1] <= bound * (1 + th.closed_form_rel)))
+
+    gm = {}
+    for r in density.REGIMES:
+        res = results[f"gaussian/{r}"]
+        nll = res["nll"].mean(0)
+        gm[r] = {"nll_mean": nll, "nll_sem": res["nll"].std(0, ddof=1) / np.sqrt(res["nll"].shape[0]),
+                 "logdet_mean": res["logdet"].mean(0), "true_nll": float(res["true_nll"]),
+                 "last_over_first": float(nll[-1] / nll[0]), "max_rel_dev_from_first": float(np.max(np.abs(nll / nll[0] - 1))),
+                 "fraction_increasing": _fraction_increasing(nll)}
+    metrics["gaussian"] = gm
+    g_rep, g_acc = gm["replace"], gm["accumulate"]
+    G = config.gaussian.generations
+    out.append(claims_lib.Claim(
+        "2a_gaussian_replace_collapses",
+        f"replace: held-out real NLL rises generation after generation (>= 90% of steps, last/first - 1 >= {th.replace_rise:.0%}) and det(Sigma_hat) shrinks",
+        "rises; det -> 0 (Shumailov et al.)",
+        f"NLL {g_rep['nll_mean'][0]:.3f} -> {g_rep['nll_mean'][-1]:.3f} over {G} gens, {g_rep['fraction_increasing']:.0%} steps up; "
+        f"log det {g_rep['logdet_mean'][0]:.2f} -> {g_rep['logdet_mean'][-1]:.2f}",
+        g_rep["fraction_increasing"] >= 0.9 and g_rep["last_over_first"] - 1 >= th.replace_rise
+        and g_rep["logdet_mean"][-1] < g_rep["logdet_mean"][0]))
+    out.append(claims_lib.Claim(
+        "2b_gaussian_accumulate_stable",
+        f"accumulate: held-out real NLL stays within {th.accumulate_rel:.0%} of generation 1",
+        "flat",
+        f"max |NLL_n/NLL_1 - 1| = {g_acc['max_rel_dev_from_first']:.4f} (NLL_1 {g_acc['nll_mean'][0]:.3f}, last {g_acc['nll_mean'][-1]:.3f}); "
+        f"accumulate_subsample last/first {gm['accumulate_subsample']['last_over_first']:.3f}",
+        g_acc["max_rel_dev_from_first"] <= th.accumulate_rel))
+
+    vm = {}
+    for r in vae.REGIMES:
+        v = results[f"vae/{r}"]["nelbo"]
+        vm[r] = {"nelbo": v, "last_over_first": float(v[-1] / v[0]),
+                 "max_rel_dev_from_first": float(np.max(np.abs(v / v[0] - 1))), "fraction_increasing": _fraction_increasing(v)}
+    metrics["vae"] = vm
+    out.append(claims_lib.Claim(
+        "2c_vae_replace_collapses",
+        f"VAE, replace: held-out real negative ELBO rises every generation, last/first - 1 >= {th.replace_rise:.0%}",
+        "rises (CelebA, Fig. 5)",
+        f"{vm['replace']['nelbo'][0]:.2f} -> {vm['replace']['nelbo'][-1]:.2f} nats ({vm['replace']['fraction_increasing']:.0%} steps up)",
+        vm["replace"]["fraction_increasing"] == 1.0 and vm["replace"]["last_over_first"] - 1 >= th.replace_rise))
+    out.append(claims_lib.Claim(
+        "2d_vae_accumulate_stable",
+        f"VAE, accumulate: held-out real negative ELBO within {th.accumulate_rel:.0%} of generation 1",
+        "close to generation 1",
+        f"{vm['accumulate']['nelbo'][0]:.2f} -> {vm['accumulate']['nelbo'][-1]:.2f} nats (max dev {vm['accumulate']['max_rel_dev_from_first']:.3f})",
+        vm["accumulate"]["max_rel_dev_from_first"] <= th.accumulate_rel))
+
+    lmm = {}
+    for r in lm.REGIMES:
+        v = results[f"lm/{r}"]["ce"]
+        lmm[r] = {"ce": v, "last_over_first": float(v[-1] / v[0]), "fraction_increasing": _fraction_increasing(v)}
+    metrics["lm"] = lmm
+    out.append(claims_lib.Claim(
+        "3a_lm_replace_collapses",
+        f"char LM, replace: held-out real cross-entropy rises every generation ({config.lm.generations} gens), last/first - 1 >= {th.replace_rise:.0%}",
+        "rises (TinyStories, Fig. 2)",
+        f"{lmm['replace']['ce'][0]:.3f} -> {lmm['replace']['ce'][-1]:.3f} nats/char ({lmm['replace']['fraction_increasing']:.0%} steps up)",
+        lmm["replace"]["fraction_increasing"] == 1.0 and lmm["replace"]["last_over_first"] - 1 >= th.replace_rise))
+    out.append(claims_lib.Claim(
+        "3b_lm_accumulate_stable",
+        f"char LM, accumulate: held-out real cross-entropy does not rise above generation 1 by more than {th.accumulate_rel:.0%}",
+        "flat",
+        f"{lmm['accumulate']['ce'][0]:.3f} -> {lmm['accumulate']['ce'][-1]:.3f} nats/char (max {np.max(lmm['accumulate']['ce']):.3f})",
+        np.max(lmm["accumulate"]["ce"]) <= lmm["accumulate"]["ce"][0] * (1 + th.accumulate_rel)))
+    return metrics, out
+
+
+def plot(config, metrics: dict, workdir: str) -> list[str]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 4, figsize=(20, 4))
+    n = np.arange(1, config.linear.generations + 1)
+    for r, color in zip(linear.REGIMES, ("C3", "C0")):
+        m = metrics[f"linear/{r}"]
+        axes[0].errorbar(n, m["mc_mean"], yerr=2 * m["mc_sem"], fmt="o", ms=3, color=color, label=f"{r} (MC)")
+        axes[0].plot(n, m["closed_form"], "-", color=color, label=f"{r} (closed form)")
+    axes[0].set(xlabel="generation n", ylabel="test error", title="Linear regression", yscale="log")
+    g = np.arange(1, config.gaussian.generations + 1)
+    for r, color in zip(density.REGIMES, ("C3", "C0", "C2")):
+        m = metrics["gaussian"][r]
+        axes[1].plot(g, m["nll_mean"], color=color, label=r)
+    axes[1].axhline(metrics["gaussian"]["replace"]["true_nll"], color="k", ls=":", label="true density")
+    axes[1].set(xlabel="generation", ylabel="real-data NLL E_p[-log q] (nats)", title="Gaussian MLE")
+    v = np.arange(1, config.vae.generations + 1)
+    for r, color in zip(vae.REGIMES, ("C3", "C0")):
+        axes[2].plot(v, metrics["vae"][r]["nelbo"], "o-", color=color, label=r)
+    axes[2].set(xlabel="generation", ylabel="held-out real -ELBO (nats)", title="VAE on digits")
+    v = np.arange(1, config.lm.generations + 1)
+    for r, color in zip(lm.REGIMES, ("C3", "C0")):
+        axes[3].plot(v, metrics["lm"][r]["ce"], "o-", color=color, label=r)
+    axes[3].set(xlabel="generation", ylabel="held-out real cross-entropy (nats/char)", title="Char transformer LM")
+    for ax in axes:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = os.path.join(workdir, "replace_vs_accumulate.png")
+    if distributed.is_chief():
+        fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]
+
+
+def evaluate(config, workdir: str) -> dict:
+    results = load_results(config, workdir)
+    metrics, claims = compute_claims(config, results)
+    figures = plot(config, metrics, workdir)
+    return claims_lib.write_eval(workdir, metrics, claims, figures)

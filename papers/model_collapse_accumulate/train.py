@@ -1,0 +1,6 @@
+"""Runs the replace / accumulate feedback loops (linear regression, Gaussian MLE, VAE), resuming unfinished units, then evaluates."""
+from common import binary
+from papers.model_collapse_accumulate import experiment
+
+if __name__ == "__main__":
+    binary.main(experiment.train_and_evaluate)

@@ -11,7 +11,7 @@
          python -m papers.causal_pinns.train --config=papers/causal_pinns/configs/default.py:small --workdir=/tmp/causal_pinns_small
          python -m papers.causal_pinns.eval  --config=papers/causal_pinns/configs/default.py:small --workdir=/tmp/causal_pinns_small
          Expected: AC causal rel. L2 ~0.03 vs vanilla ~0.50; Lorenz causal ~1e-3 vs unweighted ~0.99; 3/3 claims.
-         Measured 2026-11-28, shared 2-core CPU under load (load average 8.5-10.5): train 10m14s wall, 4m07s CPU
+         Measured 2026-11-28, shared 2-core CPU: train 5m17s wall, 4m22s CPU at load ~4 (10m14s wall at load 8.5-10.5)
          (AC causal 317 s, AC vanilla 251 s, Lorenz 35 s); eval 8.5 s. AC 0.0337 vs 0.496, Lorenz 1.37e-3 vs 0.993.
   paper  the paper's settings (GPU): AC 4x256 tanh MLP, M = 10, 100 x 256 collocation grid, soft IC (x100),
          eps annealed [1e-2 ... 1e2], <= 3e5 Adam steps per eps; KS (regular) modified MLP 3x256, M = 5,

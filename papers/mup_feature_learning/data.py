@@ -1,0 +1,72 @@
+"""Loaders of the paper's data sets from user directories (the paper config): Omniglot and text8.
+
+Neither is bundled or downloaded; a missing directory raises ``common.data.DataNotFoundError`` that says
+where to put the files.
+"""
+from __future__ import annotations
+
+import collections
+import os
+
+import numpy as np
+
+from common.data import DataNotFoundError
+
+
+def omniglot_pool(data_dir: str, image_size: int = 28, per_class: int = 20):
+    """Omniglot as [n_classes, 20, image_size**2] float32 in [0, 1] (ink = 1), and the number of training classes.
+
+    Expects ``data_dir/images_background/<alphabet>/<character>/*.png`` (964 training characters) and
+    ``data_dir/images_evaluation/...`` (659 test characters), the layout of github.com/brendenlake/omniglot.
+    As in the paper's MAML setup (Finn et al.), every character is one class; images are resized to 28 x 28.
+    """
+    splits = [os.path.join(data_dir or "", s) for s in ("images_background", "images_evaluation")]
+    missing = [s for s in splits if not os.path.isdir(s)]
+    if missing:
+        raise DataNotFoundError(
+            f"Omniglot not found: {missing} do not exist. Download images_background.zip and "
+            "images_evaluation.zip from https://github.com/brendenlake/omniglot (python/ folder), unzip both "
+            "into one directory and pass it as --config.digits.data_dir=<dir> (config key digits.data_dir).")
+    from PIL import Image
+    classes, n_train = [], 0
+    for split_i, split in enumerate(splits):
+        for alphabet in sorted(os.listdir(split)):
+            adir = os.path.join(split, alphabet)
+            for char in sorted(os.listdir(adir)):
+                cdir = os.path.join(adir, char)
+                files = sorted(f for f in os.listdir(cdir) if f.endswith(".png"))[:per_class]
+                imgs = [1.0 - np.asarray(Image.open(os.path.join(cdir, f)).convert("L")
+                                         .resize((image_size, image_size)), np.float32) / 255.0 for f in files]
+                classes.append(np.stack(imgs).reshape(len(imgs), -1))
+                n_train += split_i == 0
+    return np.stack(classes).astype(np.float32), n_train
+
+
+def text8_tokens(data_dir: str, max_vocab: int, max_tokens: int = 0):
+    """text8 as an int32 token array over the ``max_vocab`` most frequent words (others dropped), and the vocab."""
+    path = os.path.join(data_dir or "", "text8")
+    if not os.path.isfile(path):
+        raise DataNotFoundError(
+            f"text8 not found at {path}. Download http://mattmahoney.net/dc/text8.zip, unzip it into a "
+            "directory and pass --config.w2v.data_dir=<dir>.")
+    with open(path) as f:
+        words = f.read().split()
+    if max_tokens:
+        words = words[:max_tokens]
+    vocab = [w for w, _ in collections.Counter(words).most_common(max_vocab)]
+    index = {w: i for i, w in enumerate(vocab)}
+    return np.asarray([index[w] for w in words if w in index], np.int32), vocab
+
+
+def read_analogies(path: str, vocab: list[str]) -> np.ndarray:
+    """Analogy questions a:b::c:d (``questions-words.txt`` format) with all four words in ``vocab``, [m, 4]."""
+    if not os.path.isfile(path):
+        raise DataNotFoundError(f"analogy questions not found at {path}; put word2vec's questions-words.txt there.")
+    index = {w: i for i, w in enumerate(vocab)}
+    out = []
+    with open(path) as f:
+        for line in f:
+            ws = line.lower().split()
+            if len(ws) == 4 and all(w in index for w in ws):
+                out.append([index[w] for w in ws])
+    return np.asarray(out, np.int32)

@@ -6,7 +6,7 @@ Public API: ``fasterpam(diss, k, *, init="lab"|"random"|"build", max_iter, key)`
 n_swap)``), plus ``pairwise_dissimilarity``, ``build``, ``lab``.
 """
 from papers.fasterpam.api import fastclara, fastclarans, fasterpam, pam
-from papers.fasterpam.core import KMedoidsResult, build, lab, pairwise_dissimilarity, total_deviation
+from common.kmedoids import KMedoidsResult, build, lab, pairwise_dissimilarity, total_deviation
 
 __all__ = ["fasterpam", "fastclara", "fastclarans", "pam", "build", "lab", "pairwise_dissimilarity",
            "total_deviation", "KMedoidsResult"]

@@ -10,8 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from papers.fasterpam import sampling
-from papers.fasterpam.baseline import best_swap_loop
-from papers.fasterpam.core import (KMedoidsResult, as_dissimilarity, assign, check_k, initial_medoids,
+from common.kmedoids_swap import best_swap_loop
+from common.kmedoids import (KMedoidsResult, as_dissimilarity, assign, check_k, initial_medoids,
                                    total_deviation)
 from papers.fasterpam.eager import fasterpam_loop, fasterpam_numpy, passes
 

@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from papers.fasterpam.core import Caches, caches_from_dm
+from common.kmedoids import Caches, caches_from_dm
 
 
 class EagerState(NamedTuple):

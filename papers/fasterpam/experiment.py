@@ -17,7 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import checkpoint, claims as claims_lib, metrics as metrics_lib
-from papers.fasterpam import baseline, core, data as data_lib, eager, sampling
+from common import kmedoids as core, kmedoids_swap as baseline
+from papers.fasterpam import data as data_lib, eager, sampling
 
 SWAP_METHODS = ("pam", "fastpam1")
 EAGER_METHODS = ("fasterpam", "fasterpam_numpy", "rust_fasterpam", "rust_fasterpam_own", "fastclara",

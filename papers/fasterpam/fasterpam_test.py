@@ -9,7 +9,8 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from papers import fasterpam
-from papers.fasterpam import baseline, core, eager
+from common import kmedoids as core, kmedoids_swap as baseline
+from papers.fasterpam import eager
 
 N, K = 60, 3   # one matrix shape and k for all tests (and the smoke run): the jit caches are shared
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from papers.fasterpam.core import Caches, caches_from_dm, lab, random_init, total_deviation
+from common.kmedoids import Caches, caches_from_dm, lab, random_init, total_deviation
 from papers.fasterpam.eager import fasterpam_loop, removal_loss, swap_deltas
 
 

@@ -6,7 +6,7 @@ Public API: ``pam``, ``fastpam1``, ``fastpam2``, ``clara``, ``clarans`` (each re
 and ``pairwise_dissimilarity``.
 """
 from papers.fastpam.api import clara, clarans, fastpam1, fastpam2, pam
-from papers.fastpam.core import KMedoidsResult, build, lab, pairwise_dissimilarity, total_deviation
+from common.kmedoids import KMedoidsResult, build, lab, pairwise_dissimilarity, total_deviation
 
 __all__ = ["pam", "fastpam1", "fastpam2", "clara", "clarans", "build", "lab", "pairwise_dissimilarity",
            "total_deviation", "KMedoidsResult"]

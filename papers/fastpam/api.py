@@ -11,9 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from papers.fastpam import sampling
-from papers.fastpam.core import (KMedoidsResult, as_dissimilarity, assign, check_k, initial_medoids,
+from common.kmedoids import (KMedoidsResult, as_dissimilarity, assign, check_k, initial_medoids,
                                  total_deviation)
-from papers.fastpam.swap import best_swap_loop, fastpam2_loop
+from common.kmedoids_swap import best_swap_loop, fastpam2_loop
 
 
 def _result(diss, medoids, n_iter, n_swap) -> KMedoidsResult:

@@ -17,7 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import checkpoint, claims as claims_lib, metrics as metrics_lib
-from papers.fastpam import core, data as data_lib, sampling, swap
+from common import kmedoids as core, kmedoids_swap as swap
+from papers.fastpam import data as data_lib, sampling
 
 SWAP_METHODS = ("pam", "fastpam1")
 RUST_METHODS = ("rust_pam", "rust_fastpam1", "rust_fasterpam")

@@ -9,7 +9,8 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from papers import fastpam
-from papers.fastpam import core, sampling, swap
+from common import kmedoids as core, kmedoids_swap as swap
+from papers.fastpam import sampling
 
 
 @pytest.fixture(autouse=True)

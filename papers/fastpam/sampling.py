@@ -19,8 +19,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from papers.fastpam.core import Caches, assign, build, lab, random_init, total_deviation
-from papers.fastpam.swap import apply_swap, best_swap_loop, candidate_deltas, fastpam2_loop, pair_delta
+from common.kmedoids import Caches, assign, build, lab, random_init, total_deviation
+from common.kmedoids_swap import apply_swap, best_swap_loop, candidate_deltas, fastpam2_loop, pair_delta
 
 
 def clara_sample_size(k: int, fast: bool) -> int:

@@ -1,4 +1,4 @@
-"""Shared pieces of the k-medoids algorithms: dissimilarities, assignment caches, loss, initialisation.
+"""Shared pieces of the k-medoids algorithms (fastpam, fasterpam): dissimilarities, assignment caches, loss, initialisation.
 
 Notation of Schubert & Rousseeuw (SISAP 2019): ``diss`` is an ``[n, n]`` dissimilarity matrix with zero
 diagonal, assumed symmetric (any metric, or any symmetric dissimilarity), so ``d(x_o, x_c) = diss[c, o]``

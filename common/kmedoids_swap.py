@@ -1,4 +1,4 @@
-"""The SWAP phase: original PAM, FastPAM1 and FastPAM2 (Schubert & Rousseeuw, SISAP 2019).
+"""The SWAP phase of the k-medoids algorithms: original PAM, FastPAM1 and FastPAM2 (Schubert & Rousseeuw, SISAP 2019).
 
 For a swap of medoid m_i with a non-medoid candidate x_c the change of the total deviation is
 
@@ -28,7 +28,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from papers.fastpam.core import Caches, assign, caches_from_dm
+from common.kmedoids import Caches, assign, caches_from_dm
 
 BLOCK = 16  # candidate rows per block in FastPAM1: the [B, n] temporaries stay in cache
 

@@ -5,7 +5,7 @@
 - ``common.sharding``    ``make_mesh``, ``shard_batch``, ``check_batch_divisible``, ``place_params``
 - ``common.checkpoint``  ``Checkpointer`` (orbax; resume; config and corruption guards)
 - ``common.metrics``     ``MetricsWriter`` (metrics.jsonl + TensorBoard), ``Progress``, ``read_metrics``
-- ``common.training``    ``run_loop``, ``check_finite``, ``ema_update``
+- ``common.training``    ``run_loop``, ``run_units`` (resumable work units), ``check_finite``, ``ema_update``
 - ``common.claims``      ``Claim``, ``write_eval`` (eval.json + printed table)
 - ``common.data``        digits, IDX (MNIST/Fashion-MNIST), CIFAR-10 binary, Gaussian mixtures
 - ``common.binary``      the shared body of every paper's thin train/eval binaries

@@ -1,10 +1,12 @@
-"""Small training pieces shared by papers: a NaN/Inf guard and a short, resumable loop."""
+"""Small training pieces shared by papers: a NaN/Inf guard, a short resumable loop, resumable work units."""
 from __future__ import annotations
 
 import os
-from typing import Callable
+import time
+from typing import Callable, Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from common.checkpoint import Checkpointer
@@ -49,6 +51,27 @@ def run_loop(state, train_step: Callable, get_batch: Callable[[int], object], *,
             if saved and done == preempt_at_step():
                 checkpointer.manager.wait_until_finished()
                 os._exit(PREEMPTED_EXIT_CODE)  # a hard stop, as a preemption would be
+    return state
+
+
+def run_units(state, names: Sequence[str], run_one: Callable[[str], tuple[dict, dict]], *,
+              checkpointer: Checkpointer, writer: MetricsWriter, checkpoint_every: int = 1, name: str = "units"):
+    """Runs the work units ``names[state.step:]`` in order: the loop of papers whose "training" is a list of
+    experiments. ``run_one(unit) -> (results, summary)``: results (a dict of arrays) go into
+    ``state.results[unit]``, the scalar summary and the unit's wall time into metrics.jsonl. ``state`` has
+    ``step`` (the number of finished units) and ``results``; a checkpoint follows every
+    ``checkpoint_every``-th unit and the last one, so a rerun resumes after the last saved unit.
+    """
+    progress = Progress(len(names), int(state.step), name=name, interval=0.0)
+    for i in range(int(state.step), len(names)):
+        t0 = time.time()
+        results, summary = run_one(names[i])
+        summary = {**summary, f"{names[i]}/seconds": time.time() - t0}
+        state = state.replace(results={**state.results, names[i]: results}, step=jnp.asarray(i + 1, jnp.int32))
+        writer.write(i + 1, summary)
+        done = i + 1
+        checkpointer.save(done, state, force=done % max(1, checkpoint_every) == 0 or done == len(names))
+        progress.update(done, force=True)
     return state
 
 

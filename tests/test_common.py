@@ -134,6 +134,36 @@ def test_run_loop_resumes_bit_identically(tmp_path):
     np.testing.assert_array_equal(np.asarray(full.w), np.asarray(resumed.w))
 
 
+@flax.struct.dataclass
+class _UnitState:
+    step: jax.Array
+    results: dict
+
+
+def test_run_units_resumes_after_the_last_saved_unit(tmp_path):
+    names = ["a", "b", "c"]
+    ran = []
+
+    def run_one(unit):
+        ran.append(unit)
+        return {"x": jnp.full((2,), float(names.index(unit)))}, {f"{unit}/x": float(names.index(unit))}
+
+    initial = _UnitState(step=jnp.asarray(0, jnp.int32), results={u: {"x": jnp.zeros(2)} for u in names})
+    cfg = config.build_config("small", _builders())
+    with checkpoint.Checkpointer(str(tmp_path), cfg) as ck:
+        w = metrics.MetricsWriter(str(tmp_path))
+        training.run_units(initial, names[:2], run_one, checkpointer=ck, writer=w)
+        w.close()
+    with checkpoint.Checkpointer(str(tmp_path), cfg) as ck:
+        w = metrics.MetricsWriter(str(tmp_path))
+        state = training.run_units(ck.restore_or(initial), names, run_one, checkpointer=ck, writer=w)
+        w.close()
+    assert ran == ["a", "b", "c"] and int(state.step) == 3
+    np.testing.assert_array_equal(np.asarray(state.results["c"]["x"]), [2.0, 2.0])
+    records = metrics.read_metrics(str(tmp_path))
+    assert [r["step"] for r in records] == [1, 2, 3] and "b/seconds" in records[1]
+
+
 def test_claims_written_and_formatted(tmp_path):
     cs = [claims.Claim("a", "x < y", "1", "0.5", np.bool_(True)), claims.Claim("b", "z", "2", "3", False)]
     rec = claims.write_eval(str(tmp_path), {"x": np.float32(0.5)}, cs)

@@ -18,7 +18,6 @@ Arrays of variable length are NaN-padded to ``config.max_points``.
 from __future__ import annotations
 
 import os
-import time
 
 import flax
 import jax
@@ -29,6 +28,7 @@ from common import checkpoint as ckpt_lib
 from common import claims as claims_lib
 from common import distributed
 from common import metrics as metrics_lib
+from common import training
 from papers.koopman_limits import resdmd, systems
 
 
@@ -190,16 +190,13 @@ def train_and_evaluate(config, workdir: str):
         checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every)
         writer = metrics_lib.MetricsWriter(workdir)
         state = checkpointer.restore_or(initial_state(config))
-        progress = metrics_lib.Progress(len(names), int(state.step), name="koopman_limits units", interval=0.0)
-        for i in range(int(state.step), len(names)):
-            t0 = time.time()
-            res = {k: jnp.asarray(v, jnp.float64) for k, v in run_unit(config, names[i]).items()}
-            summary = {f"{names[i]}/{k}": float(v) for k, v in res.items() if v.ndim == 0}
-            summary[f"{names[i]}/seconds"] = time.time() - t0
-            state = state.replace(results={**state.results, names[i]: res}, step=jnp.asarray(i + 1, jnp.int32))
-            writer.write(i + 1, summary)
-            checkpointer.save(i + 1, state, force=True)
-            progress.update(i + 1, force=True)
+
+        def run_one(name):
+            res = {k: jnp.asarray(v, jnp.float64) for k, v in run_unit(config, name).items()}
+            return res, {f"{name}/{k}": float(v) for k, v in res.items() if v.ndim == 0}
+
+        training.run_units(state, names, run_one, checkpointer=checkpointer, writer=writer,
+                           name="koopman_limits units")
         checkpointer.close()
         writer.close()
     return evaluate(config, workdir)

@@ -15,7 +15,6 @@ hindsight, instance-optimal omega), the claims and the figures.
 from __future__ import annotations
 
 import os
-import time
 
 import flax
 import jax
@@ -26,6 +25,7 @@ from common import checkpoint as ckpt_lib
 from common import claims as claims_lib
 from common import distributed
 from common import metrics as metrics_lib
+from common import training
 from papers.learning_to_relax import instances, learners
 
 
@@ -106,23 +106,17 @@ def train_and_evaluate(config, workdir: str):
         checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every)
         writer = metrics_lib.MetricsWriter(workdir)
         state = checkpointer.restore_or(initial_state(config))
-        progress = metrics_lib.Progress(len(names), int(state.step), name="learning_to_relax units", interval=0.0)
-        for i in range(int(state.step), len(names)):
-            t0 = time.time()
-            name = names[i]
+
+        def run_one(name):
             if name == "young_check":
                 res = run_young_check(config)
-                summary = {"young_check/max_sor_iterations": float(np.max(res["sor"]))}
-            else:
-                dist, trial = name.split("/")
-                res = run_sequence(config, dist, int(trial))
-                s = summarize_sequence(res)
-                summary = {f"{dist}/{trial}/{k}": v for k, v in s.items()}
-            summary["unit_seconds"] = time.time() - t0
-            state = state.replace(results={**state.results, name: res}, step=jnp.asarray(i + 1, jnp.int32))
-            writer.write(i + 1, summary)
-            checkpointer.save(i + 1, state, force=(i + 1) % max(1, config.checkpoint_every) == 0 or i + 1 == len(names))
-            progress.update(i + 1, force=True)
+                return res, {"young_check/max_sor_iterations": float(np.max(res["sor"]))}
+            dist, trial = name.split("/")
+            res = run_sequence(config, dist, int(trial))
+            return res, {f"{dist}/{trial}/{k}": v for k, v in summarize_sequence(res).items()}
+
+        training.run_units(state, names, run_one, checkpointer=checkpointer, writer=writer,
+                           checkpoint_every=config.checkpoint_every, name="learning_to_relax units")
         checkpointer.close()
         writer.close()
     return evaluate(config, workdir)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 
 import flax
 import jax
@@ -24,6 +23,7 @@ from common import claims as claims_lib
 from common import data as data_lib
 from common import distributed
 from common import metrics as metrics_lib
+from common import training
 from papers.model_collapse_accumulate import density, linear, lm, vae
 
 
@@ -141,17 +141,13 @@ def train_and_evaluate(config, workdir: str):
         checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every)
         writer = metrics_lib.MetricsWriter(workdir)
         state = checkpointer.restore_or(initial_state(config))
-        progress = metrics_lib.Progress(len(names), int(state.step), name="model_collapse units", interval=0.0)
-        for i in range(int(state.step), len(names)):
-            t0 = time.time()
-            res = run_unit(config, names[i])
-            res = {k: jnp.asarray(v, jnp.float64) for k, v in res.items()}
-            summary = summarize(names[i], res)
-            summary["unit_seconds"] = time.time() - t0
-            state = state.replace(results={**state.results, names[i]: res}, step=jnp.asarray(i + 1, jnp.int32))
-            writer.write(i + 1, summary)
-            checkpointer.save(i + 1, state, force=True)
-            progress.update(i + 1, force=True)
+
+        def run_one(name):
+            res = {k: jnp.asarray(v, jnp.float64) for k, v in run_unit(config, name).items()}
+            return res, summarize(name, res)
+
+        training.run_units(state, names, run_one, checkpointer=checkpointer, writer=writer,
+                           name="model_collapse units")
         checkpointer.close()
         writer.close()
     return evaluate(config, workdir)

@@ -12,7 +12,6 @@ unit; a second run on a finished workdir does nothing):
 from __future__ import annotations
 
 import os
-import time
 
 import flax
 import jax
@@ -22,6 +21,7 @@ import numpy as np
 from common import checkpoint as ckpt_lib
 from common import claims as claims_lib
 from common import metrics as metrics_lib
+from common import training
 from papers.mup_feature_learning import runs
 
 UNITS = ("movement", "transfer", "digits", "synthetic", "w2v")
@@ -99,17 +99,13 @@ def train_and_evaluate(config, workdir: str):
     writer = metrics_lib.MetricsWriter(workdir)
     state = checkpointer.restore_or(initial_state(config))
     shapes = result_shapes(config)
-    progress = metrics_lib.Progress(len(UNITS), int(state.step), name="mup units", interval=0.0)
-    for i in range(int(state.step), len(UNITS)):
-        t0 = time.time()
-        res = run_unit(config, UNITS[i])
-        res = {k: jnp.asarray(np.asarray(v, np.float32).reshape(shapes[UNITS[i]][k])) for k, v in res.items()}
-        summary = summarize(UNITS[i], res)
-        summary[f"{UNITS[i]}/seconds"] = time.time() - t0
-        state = state.replace(results={**state.results, UNITS[i]: res}, step=jnp.asarray(i + 1, jnp.int32))
-        writer.write(i + 1, summary)
-        checkpointer.save(i + 1, state, force=True)
-        progress.update(i + 1, force=True)
+
+    def run_one(name):
+        res = {k: jnp.asarray(np.asarray(v, np.float32).reshape(shapes[name][k]))
+               for k, v in run_unit(config, name).items()}
+        return res, summarize(name, res)
+
+    training.run_units(state, UNITS, run_one, checkpointer=checkpointer, writer=writer, name="mup units")
     checkpointer.close()
     writer.close()
     return evaluate(config, workdir)

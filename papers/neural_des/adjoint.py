@@ -28,23 +28,33 @@ import jax
 import jax.numpy as jnp
 
 
-def _rms(leaves) -> jnp.ndarray:
-    flat = jnp.concatenate([jnp.ravel(x) for x in leaves])
-    return jnp.sqrt(jnp.mean(flat ** 2))
+def _sum_sq_and_count(leaves):
+    return sum(jnp.sum(x ** 2) for x in leaves), sum(x.size for x in leaves)
+
+
+def weighted_rms_norm(y, param_weight) -> jnp.ndarray:
+    """RMS over (z, a_z, a_theta) with the parameter channels a_theta weighted by ``param_weight``.
+
+    Weight 1 is the full RMS norm, weight 0 the seminorm of Eq. (5). The weight may be a traced value, so
+    one compiled backward solve serves both norms.
+    """
+    z, a_z, a_th = y
+    sq_state, n_state = _sum_sq_and_count(jax.tree.leaves((z, a_z)))
+    sq_param, n_param = _sum_sq_and_count(jax.tree.leaves(a_th))
+    return jnp.sqrt((sq_state + param_weight * sq_param) / (n_state + param_weight * n_param))
 
 
 def full_rms_norm(y) -> jnp.ndarray:
     """RMS over every channel of the augmented state (z, a_z, a_theta)."""
-    return _rms(jax.tree.leaves(y))
+    return weighted_rms_norm(y, 1.0)
 
 
 def state_rms_seminorm(y) -> jnp.ndarray:
     """RMS over the state channels (z, a_z) only, ignoring the parameter cotangent a_theta (Eq. (5))."""
-    z, a_z, _ = y
-    return _rms(jax.tree.leaves((z, a_z)))
+    return weighted_rms_norm(y, 0.0)
 
 
-NORMS = {"full": full_rms_norm, "seminorm": state_rms_seminorm}
+NORM_WEIGHTS = {"full": 1.0, "seminorm": 0.0}
 
 
 def adjoint_vector_field(f: Callable):
@@ -66,20 +76,22 @@ def forward_solve(f: Callable, theta, z0, t1: float, *, rtol: float, atol: float
     return sol.ys[-1], sol.stats["num_steps"]
 
 
-def backsolve_gradient(f: Callable, loss: Callable, theta, z0, t1: float, *, norm: str, rtol: float,
+def backsolve_gradient(f: Callable, loss: Callable, theta, z0, t1: float, *, norm, rtol: float,
                        atol: float, max_steps: int = 100_000):
     """Gradient of loss(z(t1)) w.r.t. (theta, z0) by the continuous adjoint, solved backwards adaptively.
 
     Args:
-      f: f(t, z [d], theta) -> [d]; loss: z(t1) -> scalar; norm: "full" | "seminorm" (the norm of the
-      backward solve's error estimate; the forward solve always uses the full RMS norm over z).
+      f: f(t, z [d], theta) -> [d]; loss: z(t1) -> scalar; norm: "full" | "seminorm", or the weight of the
+      parameter channels in :func:`weighted_rms_norm` (1 = full, 0 = seminorm; may be traced), the norm of
+      the backward solve's error estimate (the forward solve always uses the full RMS norm over z).
     Returns: dict(grad_theta, grad_z0, backward_steps (attempted), backward_accepted, backward_rejected,
       forward_steps).
     """
     zT, fwd_steps = forward_solve(f, theta, z0, t1, rtol=rtol, atol=atol, max_steps=max_steps)
     a_T = jax.grad(loss)(zT)
     y1 = (zT, a_T, jax.tree.map(jnp.zeros_like, theta))
-    controller = diffrax.PIDController(rtol=rtol, atol=atol, norm=NORMS[norm])
+    weight = NORM_WEIGHTS[norm] if isinstance(norm, str) else norm
+    controller = diffrax.PIDController(rtol=rtol, atol=atol, norm=lambda y: weighted_rms_norm(y, weight))
     sol = diffrax.diffeqsolve(diffrax.ODETerm(adjoint_vector_field(f)), diffrax.Dopri5(), t1, 0.0, None, y1,
                               args=theta, saveat=diffrax.SaveAt(t1=True), stepsize_controller=controller,
                               max_steps=max_steps, adjoint=diffrax.RecursiveCheckpointAdjoint())

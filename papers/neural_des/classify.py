@@ -95,7 +95,9 @@ def train_classifier(kind: str, cfg, key, train, test, mesh=None):
     sharding.check_batch_divisible(cfg.batch_size, mesh)
     k_init, k_data = jax.random.split(key)
     params = sharding.replicate(init_params(kind, k_init, cfg, values.shape[-1]), mesh)
-    opt_state = make_optimizer(cfg).init(params)
+    # Replicated like params: an unplaced optimiser state (count with no sharding) would make the first
+    # step compile a second time once its outputs come back replicated.
+    opt_state = sharding.replicate(make_optimizer(cfg).init(params), mesh)
     step = make_train_step(kind, cfg)
     count = make_correct_count(kind, cfg)
     losses, curve = [], []

@@ -8,8 +8,9 @@
   degree-(m-1) Chebyshev regression of its normalised cost on c (least squares; box-constrained when the
   minimum-norm fit leaves the coefficient bounds of a Lipschitz function), and the arm is sampled by
   inverse-gap weighting (SquareCB, Foster & Rakhlin 2020): p_a = 1 / (K + eta_t (yhat_a - yhat_*)) for
-  a != argmin yhat, the rest on the greedy arm. The scale, coefficient bounds and the increasing eta_t
-  follow ``learners/ChebCB.m`` of the official code.
+  a != argmin yhat, the rest on the greedy arm. The scale, coefficient bounds, the squared-error tally
+  R_t (recomputed with the current scale) and the increasing eta_t follow ``learners/ChebCB.m`` of the
+  official code; the context interval is the official script's [-0.15, 0.65].
 
 The learners consume a precomputed [T, K] cost table (see instances.py): on round t they only read
 ``costs[t, a_t]`` for the arm they chose. Pure numpy with an explicit ``np.random.Generator``.
@@ -71,6 +72,26 @@ def chebyshev_features(u, m: int) -> np.ndarray:
     return np.stack(out[:m], axis=-1)
 
 
+def box_lsq_normal_equations(gram: np.ndarray, moment: np.ndarray, y_sq: float, lb: np.ndarray, ub: np.ndarray,
+                             max_cond: float = 1e6):
+    """argmin_{lb <= theta <= ub} ||F theta - y||^2 from F'F = gram [m, m], F'y = moment [m], y'y = y_sq.
+
+    With gram = R'R (Cholesky) and R'z = F'y, ||F theta - y||^2 = ||R theta - z||^2 + y'y - z'z, so the
+    m x m problem (exact active-set BVLS) has the same minimiser as the one on all rows, at O(m^3) cost.
+    Returns (theta [m], squared residual norm), or None when gram is singular or cond(R) >= max_cond
+    (then the caller solves on the rows).
+    """
+    try:
+        R = np.linalg.cholesky(gram).T
+    except np.linalg.LinAlgError:
+        return None
+    if not np.linalg.cond(R) < max_cond:
+        return None
+    z = np.linalg.solve(R.T, moment)
+    res = optimize.lsq_linear(R, z, bounds=(lb, ub), method="bvls")
+    return res.x, float(max(2.0 * res.cost + y_sq - z @ z, 0.0))
+
+
 class ChebCB:
     """Contextual bandit over K arms with a scalar context in [lo, hi] (Chebyshev regression + IGW).
 
@@ -84,6 +105,7 @@ class ChebCB:
         self.theta = np.zeros((K, m))
         self.gram = np.zeros((K, m, m))          # per-arm F^T F
         self.moment = np.zeros((K, m))           # per-arm F^T (cost - 1)
+        self.cost_sq = np.zeros(K)               # per-arm sum of (cost - 1)^2
         self.features = np.zeros((T, m))
         self.costs = np.zeros(T)
         self.arms = np.zeros(T, np.int64)
@@ -91,7 +113,8 @@ class ChebCB:
         self.t = 0
         self.eta = 0.0
         self.scale = 0.0
-        self.sq_err = 0.0
+        # running sums for R = sum_s (predicted_s - cost_s / scale)^2 with the *current* scale
+        self.sum_pred_sq, self.sum_pred_cost, self.sum_cost_sq = 0.0, 0.0, 0.0
 
     def featurize(self, context: float) -> np.ndarray:
         u = np.clip(2.0 * (context - self.lo) / self.width - 1.0, -1.0, 1.0)
@@ -114,15 +137,22 @@ class ChebCB:
         self.predicted[self.t] = self.theta[a] @ phi
         return a
 
-    def _fit(self, a: int, lb: np.ndarray, ub: np.ndarray) -> float:
-        """Refits arm a; returns the squared residual norm of a box-constrained fit (0 if unconstrained)."""
-        theta = np.linalg.pinv(self.gram[a]) @ self.moment[a] / self.scale     # minimum-norm least squares
+    def _fit(self, a: int, lb: np.ndarray, ub: np.ndarray) -> float | None:
+        """Refits arm a: minimum-norm least squares of (cost - 1) / scale on the features, replaced by the
+        box-constrained fit when it leaves the bounds. Returns the constrained fit's squared residual
+        norm, or None when the unconstrained fit was kept (official code: ``lsqminnorm`` then ``lsqlin``)."""
+        theta = np.linalg.pinv(self.gram[a]) @ self.moment[a] / self.scale
         if np.all(np.abs(theta) <= ub):
             self.theta[a] = theta
-            return 0.0
+            return None
+        fit = box_lsq_normal_equations(self.gram[a], self.moment[a] / self.scale,
+                                       self.cost_sq[a] / self.scale ** 2, lb, ub)
+        if fit is not None:
+            self.theta[a] = fit[0]
+            return fit[1]
         rows = self.arms[:self.t + 1] == a
         F, y = self.features[:self.t + 1][rows], (self.costs[:self.t + 1][rows] - 1.0) / self.scale
-        res = optimize.lsq_linear(F, y, bounds=(lb, ub))
+        res = optimize.lsq_linear(F, y, bounds=(lb, ub), method="bvls")
         self.theta[a] = res.x
         return float(2.0 * res.cost)
 
@@ -131,6 +161,7 @@ class ChebCB:
         self.costs[t] = cost
         self.gram[a] += np.outer(phi, phi)
         self.moment[a] += phi * (cost - 1.0)
+        self.cost_sq[a] += (cost - 1.0) ** 2
         seen = self.costs[:t + 1]
         k_max = seen.max()
         lip = (k_max - seen.min()) / self.width                  # Lipschitz estimate of cost in c
@@ -140,21 +171,28 @@ class ChebCB:
         self.scale = new_scale
         ub = np.maximum(np.concatenate([[1.0 / n_fac],
                                         2.0 * self.width * lip / self.scale / np.arange(1, self.m)]), 1e-12)
-        resnorm = 0.0
+        resnorm = 0.0                                            # of the last constrained refit, as in the official code
         for arm in (range(self.K) if refit_all else [a]):
             if self.gram[arm, 0, 0] > 0:
-                resnorm = self._fit(arm, -ub, ub)
-        self.sq_err += (self.predicted[t] - (cost - 1.0) / self.scale) ** 2
+                r = self._fit(arm, -ub, ub)
+                resnorm = resnorm if r is None else r
+        pred = self.predicted[t]
+        self.sum_pred_sq += pred * pred
+        self.sum_pred_cost += pred * cost
+        self.sum_cost_sq += cost * cost
+        # R = sum_{s <= t} (predicted_s - cost_s / scale_t)^2: the official code's squared-error tally,
+        # recomputed with the current scale K N (target cost / (K N), as written there)
+        sq_err = self.sum_pred_sq - 2.0 * self.sum_pred_cost / self.scale + self.sum_cost_sq / self.scale ** 2
         alpha = (np.pi + 2.0 / np.pi * np.log(2.0 * self.m + 1.0)) / (2.0 * self.scale * (self.m + 1)) \
             * self.width * lip
         n = t + 1
-        denom = max(self.sq_err - resnorm, 0.0) + 2.0 * alpha ** 2 * n
+        denom = max(sq_err - resnorm, 0.0) + 2.0 * alpha ** 2 * n
         self.eta = 2.0 * n * np.sqrt(self.K * n / denom) if denom > 0 else 1e300
         self.t += 1
 
 
 def run_chebcb(costs: np.ndarray, contexts: np.ndarray, rng: np.random.Generator, *, m: int = 6,
-               lo: float = -0.15, hi: float = 0.45) -> np.ndarray:
+               lo: float = -0.15, hi: float = 0.65) -> np.ndarray:
     """Plays ChebCB over a [T, K] cost table with contexts [T]; returns the chosen arms [T]."""
     T, K = costs.shape
     learner = ChebCB(K, m, lo, hi, T)

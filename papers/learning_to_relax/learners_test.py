@@ -2,6 +2,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+from scipy import optimize
 
 from common import linear_solvers as ls
 from papers.learning_to_relax import instances, learners
@@ -36,6 +37,19 @@ def test_chebyshev_features_match_numpy():
                                atol=1e-13)
 
 
+def test_box_lsq_from_normal_equations_equals_the_fit_on_all_rows():
+    rng = np.random.default_rng(7)
+    F = learners.chebyshev_features(rng.uniform(-1, 0.5, 300), 6)
+    y = 0.3 * F[:, 1] - 0.2 * F[:, 2] + 0.05 * rng.standard_normal(300)
+    ub = np.array([0.5, 0.1, 0.1, 0.05, 0.05, 0.05])             # binds the first two slopes
+    theta, resnorm = learners.box_lsq_normal_equations(F.T @ F, F.T @ y, y @ y, -ub, ub)
+    ref = optimize.lsq_linear(F, y, bounds=(-ub, ub), method="bvls")
+    np.testing.assert_allclose(theta, ref.x, atol=1e-9)
+    assert np.any(np.isclose(np.abs(theta), ub))
+    np.testing.assert_allclose(resnorm, np.sum((F @ theta - y) ** 2), rtol=1e-8)
+    assert learners.box_lsq_normal_equations(F[:3].T @ F[:3], F[:3].T @ y[:3], 1.0, -ub, ub) is None   # rank 3
+
+
 def test_chebcb_uses_the_context():
     """Two arms whose order flips with the context: ChebCB beats the best fixed arm by far."""
     rng = np.random.default_rng(3)
@@ -66,12 +80,14 @@ def test_cost_table_matches_single_solves():
     m, grid, tol = 4, np.array([1.0, 1.5]), 1e-8
     rng = np.random.default_rng(6)
     b, c = instances.sample_rhs(rng, 3, m * m), np.array([0.2, -0.1, 0.0])
-    table = instances.cost_table(b, c, grid, tol=tol, maxiter=2000, chunk=30)    # the smoke config's solver
+    w_extra = np.array([1.2, 1.7, 1.0])
+    table = instances.cost_table(b, c, grid, w_extra, tol=tol, maxiter=2000, chunk=30)    # the smoke config's solver
+    assert table.shape == (3, len(grid) + 1)
     with jax.enable_x64(True):
         L = ls.to_dense(ls.laplacian_2d(m, 0.0, jnp.float64))
     for t in range(3):
         A = L + c[t] * np.eye(m * m)
-        for k, w in enumerate(grid):
+        for k, w in enumerate(list(grid) + [w_extra[t]]):
             M = np.tril(A, -1) + np.diag(np.diag(A)) / w
             x, it = np.zeros(m * m), 0
             while np.linalg.norm(b[t] - A @ x) >= tol * np.linalg.norm(b[t]):

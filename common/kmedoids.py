@@ -106,6 +106,69 @@ def caches_from_dm(dm: jax.Array, medoids: jax.Array) -> Caches:
     return Caches(dm, nearest.astype(jnp.int32), dn, ds)
 
 
+# ------------------------------------------------------------------ incremental caches (after one swap)
+
+def nearest_two(dm: jax.Array, points: jax.Array, medoids: jax.Array):
+    """nearest, second (medoid indices) and d_n, d_s of the given points from their [p, k] distances
+    to the medoids; the same tie rules as :func:`common.kmedoids.caches_from_dm` (lowest index, a
+    medoid is its own nearest). Plain min-reductions, no variadic argmin (not vectorised on CPU)."""
+    k = dm.shape[1]
+    cols = jnp.arange(k, dtype=jnp.int32)[None, :]
+    key = jnp.where(points[:, None] == medoids[None, :], -jnp.inf, dm)
+    nearest = jnp.min(jnp.where(key == jnp.min(key, axis=1, keepdims=True), cols, k), axis=1)
+    hit = cols == nearest[:, None]
+    dn = jnp.sum(jnp.where(hit, dm, 0.0), axis=1)
+    rest = jnp.where(hit, jnp.inf, dm)
+    ds = jnp.min(rest, axis=1)
+    second = jnp.min(jnp.where(rest == ds[:, None], cols, k), axis=1)
+    return nearest.astype(jnp.int32), jnp.minimum(second, k - 1).astype(jnp.int32), dn, ds
+
+
+def initial_caches(diss: jax.Array, medoids: jax.Array):
+    """(Caches with an empty dm, second-nearest index [n]) of all points, O(nk)."""
+    n = diss.shape[0]
+    dm = jnp.take(diss, medoids, axis=0).T      # rows of the symmetric matrix: a contiguous gather
+    nearest, second, dn, ds = nearest_two(dm, jnp.arange(n), medoids)
+    return Caches(jnp.zeros((n, 0), diss.dtype), nearest, dn, ds), second
+
+
+def update_caches(diss, medoids, caches: Caches, second, b, d_c, cap: int | None = None):
+    """Caches after medoid slot b was replaced by the point whose distances are d_c [n]
+    (``medoids`` already holds the new medoid); Algorithm 3's update of n(o), d_n, d_s.
+
+    Points for which neither the nearest nor the second-nearest medoid was slot b (and no distance
+    tie with the new medoid) are updated in O(1) each: the new medoid becomes the nearest, the second
+    or neither. The others (about 2n/k on average) need their third-nearest medoid and are recomputed
+    from all k distances: a fixed-size gather of at most ``cap`` points, O(cap k), with a full O(nk)
+    recomputation only when more points are affected. Equal to recomputing all caches from scratch.
+    """
+    n, k = diss.shape[0], medoids.shape[0]
+    b = jnp.asarray(b, jnp.int32)
+    dn, ds, nearest = caches.dn, caches.ds, caches.nearest
+    closer = d_c < dn
+    fast_nearest = jnp.where(closer, b, nearest)
+    fast_second = jnp.where(closer, nearest, jnp.where(d_c < ds, b, second))
+    fast_dn = jnp.where(closer, d_c, dn)
+    fast_ds = jnp.where(closer, dn, jnp.where(d_c < ds, d_c, ds))
+    affected = (nearest == b) | (second == b) | (d_c == dn) | (d_c == ds)
+    cap = min(n, 64 + 4 * (n // k)) if cap is None else cap
+    count = jnp.sum(affected)
+
+    def few(_):
+        idx = jnp.nonzero(affected, size=cap, fill_value=n)[0]
+        safe = jnp.minimum(idx, n - 1)
+        sub = diss[safe[:, None], medoids[None, :]]                         # [cap, k]
+        nr, sc, a, b2 = nearest_two(sub, safe, medoids)
+        put = lambda full, part: full.at[idx].set(part, mode="drop")
+        return put(fast_nearest, nr), put(fast_second, sc), put(fast_dn, a), put(fast_ds, b2)
+
+    def all_points(_):
+        return nearest_two(jnp.take(diss, medoids, axis=0).T, jnp.arange(n), medoids)
+
+    nearest, second, dn, ds = jax.lax.cond(count <= cap, few, all_points, None)
+    return Caches(caches.dm, nearest, dn, ds), second
+
+
 @jax.jit
 def total_deviation(diss: jax.Array, medoids: jax.Array) -> jax.Array:
     """TD = sum_o min_i d(x_o, m_i) (Eq. (2) of the paper), accumulated in the dtype of diss."""

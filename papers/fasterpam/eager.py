@@ -29,12 +29,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common.kmedoids import Caches, caches_from_dm
+from common.kmedoids import Caches, initial_caches, update_caches
 
 
 class EagerState(NamedTuple):
     medoids: jax.Array   # [k] int32
-    caches: Caches
+    caches: Caches       # nearest, d_n, d_s ([n] each); caches.dm is an empty [n, 0] placeholder
+    second: jax.Array    # [n] int32 index of the second-nearest medoid
     removal: jax.Array   # [k] removal loss DeltaTD-_i
     t: jax.Array         # candidates visited so far (position t mod n of the order)
     last: jax.Array      # t of the last swap (0 before any)
@@ -58,43 +59,63 @@ def swap_deltas(d_c: jax.Array, caches: Caches, removal: jax.Array) -> jax.Array
     return removal + jax.ops.segment_sum(per_point, caches.nearest, num_segments=k) + shared
 
 
+def first_argmin(v: jax.Array):
+    """(index of the first minimum, minimum) of a vector with two plain reductions; XLA's variadic
+    argmin reduction is not vectorised on CPU and cost ~20 us per candidate at k = 100."""
+    best = jnp.min(v)
+    return jnp.min(jnp.where(v == best, jnp.arange(v.shape[0], dtype=jnp.int32), v.shape[0])), best
+
+
 @jax.jit
 def fasterpam_loop(diss: jax.Array, medoids: jax.Array, order: jax.Array, max_iter=100) -> EagerState:
-    """FasterPAM's eager SWAP as one XLA while loop (Algorithm 3).
+    """FasterPAM's eager SWAP as XLA while loops (Algorithm 3).
 
     diss: [n, n]; medoids: [k] initial medoids; order: [n] visiting order of the candidates
     (``arange(n)`` reproduces the kmedoids package's ``fasterpam``; a permutation randomises it).
     max_iter bounds the number of passes over the candidates.
+
+    Two nested loops: the inner one scans candidates (O(n + k) each) until one has an improving swap,
+    carrying only counters; the outer one performs that swap and refreshes the caches. So the [n, k]
+    caches pass through a conditional once per swap, not once per candidate.
     """
     n, k = diss.shape[0], medoids.shape[0]
     max_t = jnp.asarray(max_iter, jnp.int32) * n
 
-    def cond(s):
-        return (s.t - s.last < n) & (s.t < max_t)
+    def running(t, last):
+        return (t - last < n) & (t < max_t)
 
-    def body(s):
-        c = order[s.t % n]
-        d_c = diss[c]
-        is_medoid = s.medoids[s.caches.nearest[c]] == c
-        deltas = swap_deltas(d_c, s.caches, s.removal)
-        b = jnp.argmin(deltas).astype(jnp.int32)
-        improve = (deltas[b] < 0) & ~is_medoid
+    def outer_body(s):
+        def scan_cond(carry):
+            t, _, found = carry
+            return ~found & running(t, s.last)
+
+        def scan_body(carry):
+            t, _, _ = carry
+            c = order[t % n]
+            d_c = jax.lax.dynamic_index_in_dim(diss, c, 0, keepdims=False)
+            deltas = swap_deltas(d_c, s.caches, s.removal)
+            b, best = first_argmin(deltas)
+            improve = (best < 0) & (s.medoids[s.caches.nearest[c]] != c)
+            return jnp.where(improve, t, t + 1), b, improve
+
+        t, b, found = jax.lax.while_loop(scan_cond, scan_body, (s.t, jnp.int32(0), jnp.bool_(False)))
 
         def do(args):
-            med, caches, _ = args
+            med, caches, second, _ = args
+            c = order[t % n]
             med = med.at[b].set(c)
-            dm = jax.lax.dynamic_update_slice_in_dim(caches.dm, d_c[:, None], b, axis=1)
-            caches = caches_from_dm(dm, med)
-            return med, caches, removal_loss(caches, k)
+            caches, second = update_caches(diss, med, caches, second, b, diss[c])
+            return med, caches, second, removal_loss(caches, k)
 
-        med, caches, removal = jax.lax.cond(improve, do, lambda a: a, (s.medoids, s.caches, s.removal))
-        return EagerState(med, caches, removal, s.t + 1, jnp.where(improve, s.t, s.last),
-                          s.n_swap + improve.astype(jnp.int32))
+        med, caches, second, removal = jax.lax.cond(found, do, lambda a: a,
+                                                    (s.medoids, s.caches, s.second, s.removal))
+        return EagerState(med, caches, second, removal, t + found.astype(jnp.int32),
+                          jnp.where(found, t, s.last), s.n_swap + found.astype(jnp.int32))
 
-    dm = jnp.take(diss, medoids, axis=1)
-    caches = caches_from_dm(dm, medoids)
-    init = EagerState(medoids, caches, removal_loss(caches, k), jnp.int32(0), jnp.int32(0), jnp.int32(0))
-    return jax.lax.while_loop(cond, body, init)
+    caches, second = initial_caches(diss, medoids)
+    init = EagerState(medoids, caches, second, removal_loss(caches, k), jnp.int32(0), jnp.int32(0),
+                      jnp.int32(0))
+    return jax.lax.while_loop(lambda s: running(s.t, s.last), outer_body, init)
 
 
 def passes(t_end: int, n: int, n_swap: int, max_iter: int) -> int:
@@ -102,19 +123,22 @@ def passes(t_end: int, n: int, n_swap: int, max_iter: int) -> int:
     return 1 if n_swap == 0 else min(t_end // n + 1, max_iter)
 
 
-def _np_caches(dm: np.ndarray, medoids: np.ndarray):
-    n, k = dm.shape
-    key = np.where(np.arange(n)[:, None] == medoids[None, :], -np.inf, dm)
+def _np_nearest_two(dm: np.ndarray, points: np.ndarray, medoids: np.ndarray):
+    """numpy twin of :func:`common.kmedoids.nearest_two`: nearest, second, d_n, d_s of points from [p, k] distances."""
+    p, k = dm.shape
+    rows = np.arange(p)
+    key = np.where(points[:, None] == medoids[None, :], -np.inf, dm)
     nearest = np.argmin(key, axis=1)
-    rows = np.arange(n)
     dn = dm[rows, nearest]
     key[rows, nearest] = np.inf
-    ds = dm[rows, np.argmin(key, axis=1)] if k > 1 else np.full(n, np.inf)
-    return nearest, dn, ds
+    second = np.argmin(key, axis=1) if k > 1 else np.zeros(p, np.int64)
+    ds = dm[rows, second] if k > 1 else np.full(p, np.inf)
+    return nearest, second, dn, ds
 
 
 def fasterpam_numpy(diss: np.ndarray, medoids: np.ndarray, order: np.ndarray, max_iter: int = 100):
-    """The same eager loop as :func:`fasterpam_loop`, as a Python loop with numpy vector ops.
+    """The same eager loop as :func:`fasterpam_loop` (same incremental cache update), as a Python loop
+    with numpy vector ops.
 
     Returns (medoids [k], candidates visited, swaps).
     """
@@ -122,8 +146,7 @@ def fasterpam_numpy(diss: np.ndarray, medoids: np.ndarray, order: np.ndarray, ma
     n = diss.shape[0]
     medoids = np.asarray(medoids, np.int64).copy()
     k = len(medoids)
-    dm = diss[:, medoids].copy()
-    nearest, dn, ds = _np_caches(dm, medoids)
+    nearest, second, dn, ds = _np_nearest_two(diss[:, medoids], np.arange(n), medoids)
     removal = np.bincount(nearest, ds - dn, minlength=k)
     t, last, n_swap = 0, 0, 0
     while t - last < n and t < max_iter * n:
@@ -136,8 +159,15 @@ def fasterpam_numpy(diss: np.ndarray, medoids: np.ndarray, order: np.ndarray, ma
             b = int(np.argmin(deltas))
             if deltas[b] < 0:
                 medoids[b] = c
-                dm[:, b] = d_c
-                nearest, dn, ds = _np_caches(dm, medoids)
+                affected = (nearest == b) | (second == b) | (d_c == dn) | (d_c == ds)
+                closer, nearer2 = d_c < dn, d_c < ds
+                second = np.where(closer, nearest, np.where(nearer2, b, second))
+                ds = np.where(closer, dn, np.where(nearer2, d_c, ds))
+                nearest = np.where(closer, b, nearest)
+                dn = np.where(closer, d_c, dn)
+                idx = np.flatnonzero(affected)
+                nearest[idx], second[idx], dn[idx], ds[idx] = _np_nearest_two(
+                    diss[np.ix_(idx, medoids)], idx, medoids)
                 removal = np.bincount(nearest, ds - dn, minlength=k)
                 last, n_swap = t, n_swap + 1
         t += 1

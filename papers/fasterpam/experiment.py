@@ -50,6 +50,8 @@ def plan(config) -> tuple[list[tuple[str, int, int]], list[list[int]]]:
     for k in config.eager_ks:
         for s in range(config.n_seeds):
             add(*[(m, k, s) for m in EAGER_METHODS])
+    # The speedup claim: PAM (BUILD start) and FasterPAM (LAB start, every seed) timed interleaved.
+    add(("speed_pam", config.speed_k, 0), *[("speed_fasterpam", config.speed_k, s) for s in range(config.n_seeds)])
     return records, units
 
 
@@ -98,6 +100,28 @@ def run_unit(config, diss, records, unit) -> dict[int, dict]:
             s = res[m]
             out[j] = dict(medoids=s.medoids, loss=core.total_deviation(diss, s.medoids), n_iter=s.n_iter,
                           n_swap=s.n_swap, times=times[m])
+    elif method == "speed_pam":
+        start = core.build(diss, k)
+        starts = [core.lab(diss, k, jax.random.fold_in(jax.random.PRNGKey(config.seed), 1000 * k + s))
+                  for s in range(config.n_seeds)]
+        order = jnp.arange(n, dtype=jnp.int32)
+        jax.block_until_ready(baseline.best_swap_loop(diss, start, method="pam", max_iter=1))   # compile
+        jax.block_until_ready(eager.fasterpam_loop(diss, starts[0], order, 0))
+        times = [[] for _ in unit]
+        for _ in range(config.repeats):   # each repeat: PAM, then FasterPAM for every seed
+            s_pam, t = _timed(lambda: baseline.best_swap_loop(diss, start, method="pam", max_iter=max_iter))
+            times[0].append(t)
+            s_fp = []
+            for j, st in enumerate(starts):
+                r, t = _timed(lambda: eager.fasterpam_loop(diss, st, order, max_iter))
+                times[1 + j].append(t)
+                s_fp.append(r)
+        out[unit[0]] = dict(medoids=s_pam.medoids, loss=core.total_deviation(diss, s_pam.medoids),
+                            n_iter=s_pam.n_iter, n_swap=s_pam.n_swap, times=times[0])
+        for j, r in enumerate(s_fp):
+            out[unit[1 + j]] = dict(medoids=r.medoids, loss=core.total_deviation(diss, r.medoids),
+                                    n_iter=eager.passes(int(r.t), n, int(r.n_swap), max_iter), n_swap=r.n_swap,
+                                    times=times[1 + j])
     elif method == "rust_pam":
         start = np.asarray(core.build(diss, k)).astype(np.int64)
         t0 = time.perf_counter()     # timed once: the O(k n^2) Rust PAM serves the exactness claim
@@ -227,8 +251,12 @@ def evaluate(config, workdir: str) -> dict:
         metrics[f"numpy_over_jax_eager/k{k}"] = fnp / fp
         metrics[f"ours_over_kmedoids_fasterpam/k{k}"] = fp / rust
         if ("pam", k, 0) in tab:
-            speed[k] = tab[("pam", k, 0)]["time"] / fp
-            metrics[f"speedup_fasterpam_over_pam/k{k}"] = speed[k]
+            metrics[f"speedup_fasterpam_over_pam_separate_units/k{k}"] = tab[("pam", k, 0)]["time"] / fp
+    k = config.speed_k
+    fp_speed = np.median([tab[("speed_fasterpam", k, s)]["time"] for s in range(config.n_seeds)])
+    speed[k] = tab[("speed_pam", k, 0)]["time"] / fp_speed
+    metrics[f"speedup_fasterpam_over_pam/k{k}"] = speed[k]
+    metrics[f"speed_pam_time/k{k}"], metrics[f"speed_fasterpam_time/k{k}"] = tab[("speed_pam", k, 0)]["time"], fp_speed
     for k in config.ks:
         metrics[f"speedup_fastpam1_over_pam/k{k}"] = tab[("pam", k, 0)]["time"] / tab[("fastpam1", k, 0)]["time"]
     claims = make_claims(config, tab, speed)
@@ -259,7 +287,7 @@ def make_claims(config, tab, speed) -> list:
     k = config.speed_k
     cl.append(claims_lib.Claim(
         "fasterpam_speedup", f"SWAP-phase speedup of FasterPAM over PAM at k={k}, n={config.n or 1797} "
-        f"(medians over {config.repeats} repeats and {config.n_seeds} seeds)", ">= 50x (paper: 458x at k=100)",
+        f"(medians over {config.repeats} interleaved repeats and {config.n_seeds} seeds)", ">= 50x (paper: 458x at k=100)",
         f"{speed[k]:.3g}x", speed[k] >= 50.0))
     rust = [(k, _same(tab[("pam", k, 0)]["medoids"], tab[("rust_pam", k, 0)]["medoids"]),
              abs(tab[("pam", k, 0)]["loss"] - tab[("rust_pam", k, 0)]["loss"]) / tab[("rust_pam", k, 0)]["loss"])

@@ -45,6 +45,28 @@ def test_removal_loss_and_swap_deltas_equal_brute_force():
         np.testing.assert_allclose(got, ref, atol=1e-9)
 
 
+def test_incremental_cache_update_equals_recomputation():
+    """update_caches (O(1) per unaffected point, gather for the rest, or the full fallback) gives the
+    caches of a from-scratch computation; integer distances make ties frequent."""
+    rng = np.random.default_rng(5)
+    a = rng.integers(1, 6, size=(N, N)).astype(float)
+    D = jnp.asarray(np.triu(a, 1) + np.triu(a, 1).T)
+    medoids = jnp.asarray([4, 21, 50], jnp.int32)
+    caches, second = eager.initial_caches(D, medoids)
+    update = jax.jit(eager.update_caches, static_argnames="cap")
+    for step in range(12):
+        b, c = step % K, int(rng.choice(np.setdiff1d(np.arange(N), np.asarray(medoids))))
+        new = medoids.at[b].set(c)
+        ref, ref_second = eager.initial_caches(D, new)
+        for cap in (4, N):    # cap 4: most swaps take the full fallback; cap N: always the gather path
+            got, got_second = update(D, new, caches, second, b, D[c], cap=cap)
+            np.testing.assert_array_equal(np.asarray(got.nearest), np.asarray(ref.nearest))
+            np.testing.assert_array_equal(np.asarray(got.dn), np.asarray(ref.dn))
+            np.testing.assert_array_equal(np.asarray(got.ds), np.asarray(ref.ds))
+            np.testing.assert_array_equal(np.asarray(got_second), np.asarray(ref_second))
+        caches, second, medoids = ref, ref_second, new
+
+
 def test_fasterpam_is_identical_to_kmedoids_fasterpam():
     D = dissimilarity(1)
     for seed in range(3):

@@ -97,10 +97,10 @@ def fastclarans_local(diss, medoids, key, max_neighbor, max_steps=1_000_000):
 
 
 def fastclarans(diss, k: int, key, *, num_local: int = 2, max_neighbor: int | None = None):
-    """FastCLARANS; max_neighbor defaults to 2.5% of (n - k) candidates (at least 250 / k).
+    """FastCLARANS; max_neighbor defaults to ceil(2.5% of (n - k)) candidates (ELKI's default; at least 250 / k).
     Returns (medoids [k], loss, total draws, total swaps)."""
     n = diss.shape[0]
-    mn = int(max_neighbor or max(-(-250 // k), int(0.025 * (n - k))))
+    mn = int(max_neighbor or max(-(-250 // k), -(-25 * (n - k) // 1000)))
     best, best_loss, steps, swaps = None, float("inf"), 0, 0
     for r in range(num_local):
         kr, ks = jax.random.split(jax.random.fold_in(key, r))

@@ -9,7 +9,7 @@ CLARANS (Ng & Han) is a randomized search: draw a random (medoid, non-medoid) pa
 improves TD, stop after ``max_neighbor`` consecutive failures; repeat ``num_local`` times from random
 starts. FastCLARANS draws only the non-medoid x_c and evaluates the swap with all k medoids at once
 with FastPAM1's O(n + k) candidate kernel, then performs the best one; ``max_neighbor`` then counts
-candidates instead of pairs.
+candidates instead of pairs (2.5% of n - k by default, see :func:`clarans_max_neighbor`).
 """
 from __future__ import annotations
 
@@ -122,10 +122,17 @@ def clarans_local(diss, medoids, key, max_neighbor, *, fast: bool = True, max_st
 
 
 def clarans_max_neighbor(n: int, k: int, fast: bool) -> int:
-    """Ng & Han's max(250, 1.25% of k(n-k)) pairs; FastCLARANS tests k pairs per draw, so it uses
-    the same budget divided by k, i.e. 1.25% of (n-k) candidates (at least 250/k)."""
-    pairs = max(250, int(0.0125 * k * (n - k)))
-    return max(1, -(-pairs // k)) if fast else pairs
+    """Consecutive failed draws that end a local search.
+
+    CLARANS: Ng & Han's max(250, 1.25% of k(n-k)) (medoid, non-medoid) pairs.
+    FastCLARANS: 2.5% of the (n-k) non-medoids (each draw evaluates all k medoids), as in the
+    authors' ELKI implementation, whose FastCLARANS default rate is twice CLARANS' 1.25% but counted
+    in candidates, not pairs ("sampling fewer non-medoids, we suggest to increase the subsampling
+    rate slightly"); at least 250/k candidates (Ng & Han's floor of 250 pairs).
+    """
+    if fast:
+        return max(-(-250 // k), -(-25 * (n - k) // 1000))
+    return max(250, int(0.0125 * k * (n - k)))
 
 
 def clarans(diss: jax.Array, k: int, key: jax.Array, *, num_local: int = 2, max_neighbor: int | None = None,

@@ -4,11 +4,12 @@ smoke:  python -m papers.fastpam.train --config=papers/fastpam/configs/default.p
         60 digits, k = 3, 1 seed: seconds on one CPU core (used by the tests).
 small:  python -m papers.fastpam.train --config=papers/fastpam/configs/default.py:small --workdir=/tmp/fastpam_small
         python -m papers.fastpam.eval  --config=papers/fastpam/configs/default.py:small --workdir=/tmp/fastpam_small
-        sklearn digits (n = 1797, Euclidean, float64), k in {2, 5, 10, 20, 50}, 3 timing repeats,
+        sklearn digits (n = 1797, Euclidean, float64), k in {2, 5, 10, 20, 50}, 5 timing repeats,
         5 seeds for LAB / CLARA / CLARANS at k in {10, 20}. Expected: FastPAM1 = PAM = kmedoids.pam exactly;
-        FastPAM2+LAB within 1% of PAM; FastPAM1/PAM SWAP speedup growing with k (measured 0.27x at k = 2 and
-        5.9x at k = 50 in the README run, 34x at k = 50 in an earlier run: timing is load-dependent).
-        Measured: train 182 s + eval 4 s wall on a shared 2-core CPU (load average 7-10), 2026-11-27.
+        FastPAM2+LAB within 1% of PAM; FastCLARA/FastCLARANS at most CLARA/CLARANS loss; FastPAM1/PAM SWAP
+        speedup growing with k (measured 0.76x at k = 2 and 5.2x at k = 50 in the README run; 15x at k = 50
+        in a side-by-side timing: load-dependent). Measured: train (ends with eval) 392 s wall on a shared
+        2-core CPU (load average 11-16), 2026-11-28.
 paper:  MNIST training images (n = 10000 of 60000, Euclidean, float32), k up to 200, the paper's scale of
         the k sweep; needs data_dir with the four MNIST IDX files. Not run here (hours on a 2-core CPU).
 """
@@ -29,7 +30,7 @@ def _base() -> ml_collections.ConfigDict:
     c.exact_ks = (10, 20)      # claim 1: identical medoids and loss
     c.quality_ks = (10, 20)    # FastPAM2+LAB, CLARA, CLARANS over seeds
     c.n_seeds = 5
-    c.repeats = 3              # timing repeats (medians)
+    c.repeats = 5              # timing repeats (medians), PAM and FastPAM1 interleaved
     c.max_iter = 100
     c.clara_samples = 5
     c.clarans_local = 2

@@ -25,12 +25,23 @@ def legendre(u, degree: int):
     return jnp.stack(ps[:degree], axis=-1)
 
 
-def features(problem: Problem, t, x, time_degree: int):
-    """phi(t, x), [..., 2 * time_degree]: time polynomials (vanishing at T) times {((x-c)/s)^2, 1}."""
+def time_basis(problem: Problem, t, time_degree: int):
+    """p(t) = (tau / T) P_k(2 tau / T - 1), k < time_degree, tau = T - t: [..., time_degree], zero at t = T."""
     horizon = problem.horizon
     tau = horizon - t
-    pt = tau[..., None] / horizon * legendre(2 * tau / horizon - 1, time_degree)       # [..., K]
-    xs = ((x - problem.centre) / problem.x_scale)**2
+    return tau[..., None] / horizon * legendre(2 * tau / horizon - 1, time_degree)
+
+
+def state_basis(problem: Problem, x):
+    """u^2 = ((x - c) / s)^2, the non-constant state feature, same shape as x."""
+    return ((x - problem.centre) / problem.x_scale)**2
+
+
+def features(problem: Problem, t, x, time_degree: int):
+    """phi(t, x) = kron(e(x), p(t)), e = (u^2, 1), [..., 2 * time_degree]: time polynomials (vanishing at T)
+    times {((x-c)/s)^2, 1}."""
+    pt = time_basis(problem, jnp.asarray(t), time_degree)                                # [..., K]
+    xs = state_basis(problem, x)
     pt = jnp.broadcast_to(pt, xs.shape + pt.shape[-1:])
     return jnp.concatenate([pt * xs[..., None], pt], axis=-1)
 

@@ -1,12 +1,15 @@
 """train_and_evaluate / evaluate of the lazy-to-rich grokking reproduction.
 
-Training runs every (alpha, eps) pair of the study at once (vmapped, one jit): each jitted chunk does
-``log_every`` full-batch GD steps of all runs with ``lax.scan``, detects the first step at which the train
-loss and the closed-form test loss fall below ``threshold`` x their initial value, and records one point of
-the train / test loss, loss-component and NTK-alignment curves. The digits variant advances in the same
-chunk. ``common.training.run_loop`` drives the chunks with checkpoints, so a killed run resumes bit-identical
-and a second run on a finished workdir does nothing. ``evaluate`` adds the lazy baselines (linearised model,
-K0 kernel regression), a Monte-Carlo check of the closed form, the claims and the figures.
+Training runs every GD run of the study at once (vmapped, one jit): the alpha grid on the quadratic teacher,
+and the alignment intervention (same network, data and alpha, labels moved onto the top eigenvector of the
+initial NTK, as in the paper's Fig. 5). GD runs in the exact reduced coordinates W = W0 A + 1 b^T of model.py.
+Each jitted chunk does ``log_every`` full-batch GD steps of all runs with ``lax.scan``, detects the first step
+at which the train loss and the test loss (closed form for the teacher, held-out points for the alignment
+runs) fall below ``threshold`` x their initial value, and records one point of the loss, loss-component and
+NTK-alignment curves. The digits variant advances in the same chunk. ``common.training.run_loop`` drives the
+chunks with checkpoints, so a killed run resumes bit-identical and a second run on a finished workdir does
+nothing. ``evaluate`` adds the lazy baselines (linearised model, K0 kernel regression), a Monte-Carlo check of
+the closed form, the claims and the figures.
 """
 from __future__ import annotations
 
@@ -29,23 +32,20 @@ from papers.grokking_lazy_rich import digits, kernel, model
 @flax.struct.dataclass
 class State:
     step: jax.Array            # finished chunks
-    W: jax.Array               # [R, N, D]
+    A: jax.Array               # [R, D, D] reduced weights of the alpha grid: W = W0 A + 1 b^T (model.py)
+    b: jax.Array               # [R, D]
     t_tr: jax.Array            # [R] first step with train loss < threshold * initial (-1: not yet)
     t_te: jax.Array            # [R] same for the closed-form test loss
     t_tr_plateau: jax.Array    # [R] first step with train loss < plateau_threshold * initial
     te_at_plateau: jax.Array   # [R] test loss at that step
     curves: dict               # name -> [R, C + 1] (point c = after c chunks)
+    al_A: jax.Array            # [Ra, D, D] reduced weights of the alignment runs (one per target)
+    al_b: jax.Array            # [Ra, D]
+    al_t_tr: jax.Array         # [Ra]
+    al_t_te: jax.Array         # [Ra] (held-out test loss)
+    al_curves: dict            # name -> [Ra, C + 1]
     dig: dict                  # digits params, each [Rd, ...]
     dig_curves: dict           # name -> [Rd, C + 1]
-
-
-def runs_of(config) -> list[tuple[float, float]]:
-    """(alpha, eps) of every run: the alpha grid at the base eps, then the eps sweep at align_alpha."""
-    runs = [(float(a), float(config.eps)) for a in config.alphas]
-    for e in (config.eps,) + tuple(config.align_eps):
-        if (float(config.align_alpha), float(e)) not in runs:
-            runs.append((float(config.align_alpha), float(e)))
-    return runs
 
 
 def num_chunks(config) -> int:
@@ -54,40 +54,93 @@ def num_chunks(config) -> int:
     return config.steps // config.log_every
 
 
+def alignment_targets(X_all, W0, y_quad_all, eps, mixes):
+    """Labels of the alignment intervention (the paper's Fig. 5: labels along eigenvectors of the initial NTK).
+
+    K0 is the initial NTK on all 2P points (train + held-out), mean-centred as in the paper; u1 is its top
+    eigenvector. Each target is y_g = sqrt(1 - g^2) q + g u, with q and u the quadratic teacher and u1
+    standardised to unit RMS over the 2P points (u1's sign taken along q), then rescaled to the teacher's RMS so
+    that every target has the same output scale (same effective laziness). g = 0 is the paper's task, g = 1 the
+    paper's top-eigenvector labels. Returns [G, 2P].
+    """
+    K = model.ntk(W0, X_all, X_all, eps)
+    K = K - jnp.mean(K)
+    _, U = jnp.linalg.eigh(0.5 * (K + K.T))
+    u = U[:, -1]
+    rms = lambda z: jnp.sqrt(jnp.mean(z * z))
+    q = y_quad_all / rms(y_quad_all)
+    u = u / rms(u)
+    u = jnp.where(u @ q < 0, -u, u)
+    out = []
+    for g in mixes:
+        z = np.sqrt(1.0 - g * g) * q + g * u
+        out.append(z / rms(z) * rms(y_quad_all))
+    return jnp.stack(out)
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3, 4, 5, 6, 7))
+def _synthetic_task(k_task, k_w, dim, n_train, width, target_scale, eps, mixes):
+    """The polynomial task, W0, its moments and the alignment labels, in one compiled function."""
+    X, y, beta = model.make_task(k_task, dim, n_train, target_scale)
+    W0 = model.init_weights(k_w, width, dim)
+    m, C = model.reduced_moments(W0)
+    Xt = jax.random.normal(jax.random.fold_in(k_task, 7), (n_train, dim), jnp.float64) / jnp.sqrt(dim)
+    X_all = jnp.concatenate([X, Xt])
+    Y_al = alignment_targets(X_all, W0, model.target(X_all, beta, target_scale), eps, mixes)
+    return {"X": X, "y": y, "beta": beta, "W0": W0, "m": m, "C": C, "Xt": Xt,
+            "y_al": Y_al[:, :n_train], "yt_al": Y_al[:, n_train:]}
+
+
 def build_task(config):
     """Deterministic data and initial weights (same for every run, as in the paper's sweeps)."""
     k_task, k_w, k_dig = jax.random.split(jax.random.PRNGKey(config.seed), 3)
-    X, y, beta = model.make_task(k_task, config.dim, config.n_train, config.target_scale)
-    W0 = model.init_weights(k_w, config.width, config.dim)
+    task = _synthetic_task(k_task, k_w, config.dim, config.n_train, config.width, float(config.target_scale),
+                           float(config.eps), tuple(float(g) for g in config.align_mix))
     dig = config.digits
     Xd, Yd, Xdt, Ydt = digits.load_split(dig.n_train, config.seed, dig.source, os.path.expanduser(dig.data_dir))
     p0 = digits.init_params(k_dig, dig.width, Xd.shape[1])
-    return {"X": X, "y": y, "beta": beta, "W0": W0, "Xd": jnp.asarray(Xd), "Yd": jnp.asarray(Yd),
+    return {**task, "Xd": jnp.asarray(Xd), "Yd": jnp.asarray(Yd),
             "Xdt": jnp.asarray(Xdt), "Ydt": jnp.asarray(Ydt), "dig0": p0}
 
 
 def initial_state(config, task) -> State:
-    R, C = len(runs_of(config)), num_chunks(config)
-    Rd = len(config.digits.alphas)
+    R, C = len(config.alphas), num_chunks(config)
+    Ra, Rd, D = len(config.align_mix), len(config.digits.alphas), config.dim
     z = lambda n: jnp.zeros((n, C + 1), jnp.float64)
     curves = {k: z(R) for k in ("train", "test", "linear", "variance", "alignment", "ntk_align")}
+    al_curves = {k: z(Ra) for k in ("train", "test", "ntk_align")}
     dig_curves = {k: z(Rd) for k in ("train", "test", "train_acc", "test_acc")}
-    minus1 = -jnp.ones((R,), jnp.int32)
-    return State(step=jnp.asarray(0, jnp.int32), W=jnp.broadcast_to(task["W0"], (R,) + task["W0"].shape),
-                 t_tr=minus1, t_te=minus1, t_tr_plateau=minus1, te_at_plateau=jnp.zeros((R,), jnp.float64),
-                 curves=curves, dig=jax.tree.map(lambda p: jnp.broadcast_to(p, (Rd,) + p.shape), task["dig0"]),
+    minus1 = lambda n: -jnp.ones((n,), jnp.int32)
+    eye = lambda n: jnp.broadcast_to(jnp.eye(D, dtype=jnp.float64), (n, D, D))
+    return State(step=jnp.asarray(0, jnp.int32), A=eye(R), b=jnp.zeros((R, D), jnp.float64),
+                 t_tr=minus1(R), t_te=minus1(R), t_tr_plateau=minus1(R), te_at_plateau=jnp.zeros((R,), jnp.float64),
+                 curves=curves, al_A=eye(Ra), al_b=jnp.zeros((Ra, D), jnp.float64), al_t_tr=minus1(Ra),
+                 al_t_te=minus1(Ra), al_curves=al_curves,
+                 dig=jax.tree.map(lambda p: jnp.broadcast_to(p, (Rd,) + p.shape), task["dig0"]),
                  dig_curves=dig_curves)
 
 
-def _snapshot(W, task, alpha, eps, config):
-    """Curve values of one run at weights W: train/test loss, loss components, NTK-label alignment."""
+def _snapshot(A, b, task, alpha, config):
+    """Curve values of one grid run: train/test loss, loss components, NTK-label alignment."""
     X, y, W0, beta = task["X"], task["y"], task["W0"], task["beta"]
-    v, M = model.sufficient_statistics(W, W0, alpha, eps)
+    v, M = model.reduced_statistics(A, b, task["m"], task["C"], alpha, config.eps)
     comp = model.loss_components(v, M, beta, config.target_scale)
     n = config.align_points
-    return {"train": model.centred_loss(W, W0, X, y, alpha, eps),
+    W = model.weights_from_reduced(W0, A, b)
+    return {"train": jnp.mean((model.quadratic_predict(v, M, X) - y) ** 2),
             "test": comp["linear"] + comp["variance"] + comp["alignment"], **comp,
-            "ntk_align": model.kernel_alignment(model.ntk(W, X[:n], X[:n], eps), y[:n])}
+            "ntk_align": model.kernel_alignment(model.ntk(W, X[:n], X[:n], config.eps), y[:n])}
+
+
+def _al_snapshot(A, b, y, yt, task, config):
+    """Curve values of one alignment run: train / held-out test loss, NTK-label alignment."""
+    X = task["X"]
+    v, M = model.reduced_statistics(A, b, task["m"], task["C"], config.align_alpha, config.eps)
+    n = config.align_points
+    W = model.weights_from_reduced(task["W0"], A, b)
+    return {"train": jnp.mean((model.quadratic_predict(v, M, X) - y) ** 2),
+            "test": jnp.mean((model.quadratic_predict(v, M, task["Xt"]) - yt) ** 2),
+            "ntk_align": model.kernel_alignment(model.ntk(W, X[:n], X[:n], config.eps), y[:n])}
 
 
 def _dig_snapshot(p, task, alpha):
@@ -101,37 +154,50 @@ def _dig_snapshot(p, task, alpha):
 def make_chunk_step(config):
     """Jitted (state, task) -> (state after ``log_every`` GD steps of every run and the digits steps, metrics).
 
-    The task arrays are an argument (not closed-over constants), so XLA does not constant-fold them.
+    GD runs in the exact reduced coordinates (A, b) of model.py. The task arrays are an argument (not
+    closed-over constants), so XLA does not constant-fold them.
     """
-    runs = runs_of(config)
-    alphas = jnp.asarray([a for a, _ in runs])
-    epss = jnp.asarray([e for _, e in runs])
+    alphas = jnp.asarray(config.alphas, jnp.float64)
     d_alphas = jnp.asarray(config.digits.alphas, jnp.float64)
-    L = config.log_every
-
-    def record(curves, values, c):
-        return {k: curves[k].at[:, c].set(values[k]) for k in curves}
+    L, eps, s, thr = config.log_every, config.eps, config.target_scale, config.threshold
 
     @jax.jit
     def chunk_step(state: State, task):
-        X, y, W0, beta = task["X"], task["y"], task["W0"], task["beta"]
+        X, y, beta, m, C = task["X"], task["y"], task["beta"], task["m"], task["C"]
         train0 = jnp.mean(y * y)                                              # f~ = 0 at W0
         test0 = model.closed_form_test_loss(jnp.zeros_like(beta), jnp.zeros((beta.shape[0],) * 2, beta.dtype),
-                                            beta, config.target_scale)
+                                            beta, s)
+        step0 = state.step * L
 
-        def one_run(W, t_tr, t_te, t_pl, te_pl, step0, alpha, eps):
+        def grid_run(A, b, t_tr, t_te, t_pl, te_pl, alpha):
             def body(carry, i):
-                W, t_tr, t_te, t_pl, te_pl = carry
+                A, b, t_tr, t_te, t_pl, te_pl = carry
                 t = step0 + i
-                te = model.test_loss_of_weights(W, W0, beta, alpha, eps, config.target_scale)
-                W_new, tr = model.gd_step(W, W0, X, y, alpha, eps, config.eta0)
-                t_tr = jnp.where((t_tr < 0) & (tr < config.threshold * train0), t, t_tr)
-                t_te = jnp.where((t_te < 0) & (te < config.threshold * test0), t, t_te)
+                v, M = model.reduced_statistics(A, b, m, C, alpha, eps)
+                te = model.closed_form_test_loss(v, M, beta, s)
+                A, b, tr = model.reduced_gd_step(A, b, m, C, X, y, alpha, eps, config.eta0)
+                t_tr = jnp.where((t_tr < 0) & (tr < thr * train0), t, t_tr)
+                t_te = jnp.where((t_te < 0) & (te < thr * test0), t, t_te)
                 hit = (t_pl < 0) & (tr < config.plateau_threshold * train0)
                 te_pl = jnp.where(hit, te, te_pl)
                 t_pl = jnp.where(hit, t, t_pl)
-                return (W_new, t_tr, t_te, t_pl, te_pl), None
-            carry, _ = jax.lax.scan(body, (W, t_tr, t_te, t_pl, te_pl), jnp.arange(L, dtype=jnp.int32))
+                return (A, b, t_tr, t_te, t_pl, te_pl), None
+            carry, _ = jax.lax.scan(body, (A, b, t_tr, t_te, t_pl, te_pl), jnp.arange(L, dtype=jnp.int32))
+            return carry
+
+        def align_run(A, b, t_tr, t_te, ya, yta):
+            tr0, te0 = jnp.mean(ya * ya), jnp.mean(yta * yta)
+
+            def body(carry, i):
+                A, b, t_tr, t_te = carry
+                t = step0 + i
+                v, M = model.reduced_statistics(A, b, m, C, config.align_alpha, eps)
+                te = jnp.mean((model.quadratic_predict(v, M, task["Xt"]) - yta) ** 2)
+                A, b, tr = model.reduced_gd_step(A, b, m, C, X, ya, config.align_alpha, eps, config.eta0)
+                t_tr = jnp.where((t_tr < 0) & (tr < thr * tr0), t, t_tr)
+                t_te = jnp.where((t_te < 0) & (te < thr * te0), t, t_te)
+                return (A, b, t_tr, t_te), None
+            carry, _ = jax.lax.scan(body, (A, b, t_tr, t_te), jnp.arange(L, dtype=jnp.int32))
             return carry
 
         def one_digit_run(p, alpha):
@@ -141,25 +207,44 @@ def make_chunk_step(config):
             p, _ = jax.lax.scan(body, p, None, length=config.digits.steps_per_chunk)
             return p
 
-        snap = jax.vmap(lambda W, a, e: _snapshot(W, task, a, e, config))
+        snap = jax.vmap(lambda A, b, a: _snapshot(A, b, task, a, config))
+        asnap = jax.vmap(lambda A, b, ya, yta: _al_snapshot(A, b, ya, yta, task, config))
         dsnap = jax.vmap(lambda p, a: _dig_snapshot(p, task, a))
         c = state.step
-        curves = jax.lax.cond(c == 0, lambda cv: record(cv, snap(state.W, alphas, epss), 0), lambda cv: cv,
-                              state.curves)
-        dig_curves = jax.lax.cond(c == 0, lambda cv: record(cv, dsnap(state.dig, d_alphas), 0), lambda cv: cv,
-                                  state.dig_curves)
-        step0 = c * L
-        W, t_tr, t_te, t_pl, te_pl = jax.vmap(one_run, in_axes=(0, 0, 0, 0, 0, None, 0, 0))(
-            state.W, state.t_tr, state.t_te, state.t_tr_plateau, state.te_at_plateau, step0, alphas, epss)
+        A, b, t_tr, t_te, t_pl, te_pl = jax.vmap(grid_run)(state.A, state.b, state.t_tr, state.t_te,
+                                                           state.t_tr_plateau, state.te_at_plateau, alphas)
+        aA, ab, at_tr, at_te = jax.vmap(align_run)(state.al_A, state.al_b, state.al_t_tr, state.al_t_te,
+                                                    task["y_al"], task["yt_al"])
         dig = jax.vmap(one_digit_run)(state.dig, d_alphas)
-        values = snap(W, alphas, epss)
-        dvalues = dsnap(dig, d_alphas)
-        new = State(step=c + 1, W=W, t_tr=t_tr, t_te=t_te, t_tr_plateau=t_pl, te_at_plateau=te_pl,
-                    curves=record(curves, values, c + 1), dig=dig, dig_curves=record(dig_curves, dvalues, c + 1))
+        # one snapshot call on [state before the chunk; state after]: the "before" half fills point 0 of the
+        # curves in the first chunk (traced once, so the step compiles once per snapshot kind)
+        two = lambda u, w: jnp.concatenate([u, w])
+        R, Ra, Rd = len(config.alphas), len(config.align_mix), len(config.digits.alphas)
+        sv = snap(two(state.A, A), two(state.b, b), two(alphas, alphas))
+        av = asnap(two(state.al_A, aA), two(state.al_b, ab), two(task["y_al"], task["y_al"]),
+                   two(task["yt_al"], task["yt_al"]))
+        dv = dsnap(jax.tree.map(two, state.dig, dig), two(d_alphas, d_alphas))
+
+        def update(curves, vals, n):
+            out = {}
+            for k in curves:
+                cur = curves[k].at[:, 0].set(jnp.where(c == 0, vals[k][:n], curves[k][:, 0]))
+                out[k] = cur.at[:, c + 1].set(vals[k][n:])
+            return out
+        values = {k: v[R:] for k, v in sv.items()}
+        avalues = {k: v[Ra:] for k, v in av.items()}
+        dvalues = {k: v[Rd:] for k, v in dv.items()}
+        new = State(step=c + 1, A=A, b=b, t_tr=t_tr, t_te=t_te, t_tr_plateau=t_pl, te_at_plateau=te_pl,
+                    curves=update(state.curves, sv, R), al_A=aA, al_b=ab, al_t_tr=at_tr, al_t_te=at_te,
+                    al_curves=update(state.al_curves, av, Ra), dig=dig,
+                    dig_curves=update(state.dig_curves, dv, Rd))
         metrics = {}
-        for j, (a, e) in enumerate(runs):
-            metrics[f"alpha={a:g},eps={e:g}/train"] = values["train"][j]
-            metrics[f"alpha={a:g},eps={e:g}/test"] = values["test"][j]
+        for j, a in enumerate(config.alphas):
+            metrics[f"alpha={a:g}/train"] = values["train"][j]
+            metrics[f"alpha={a:g}/test"] = values["test"][j]
+        for j, g in enumerate(config.align_mix):
+            metrics[f"align_mix={g:g}/train"] = avalues["train"][j]
+            metrics[f"align_mix={g:g}/test"] = avalues["test"][j]
         for j, a in enumerate(config.digits.alphas):
             metrics[f"digits/alpha={a:g}/train"] = dvalues["train"][j]
             metrics[f"digits/alpha={a:g}/test_acc"] = dvalues["test_acc"][j]
@@ -218,60 +303,58 @@ def monte_carlo_test_loss(predict_fn, beta, target_scale, key, n, batch=10000):
 
 
 def compute_metrics(config, task, state) -> dict:
-    runs = runs_of(config)
     X, y, W0, beta = task["X"], task["y"], task["W0"], task["beta"]
-    steps, L = config.steps, config.log_every
-    m: dict = {"runs": []}
-    lin_cache = {}
-    for j, (a, e) in enumerate(runs):
+    steps, L, e = config.steps, config.log_every, config.eps
+    C = num_chunks(config)
+    # lazy baselines: the linearised model (exact GD solution in function space) and K0 regression
+    lam, U = kernel.kernel_eigh(W0, X, e)
+    c = 2.0 * config.eta0 / config.n_train
+    n = config.align_points
+    lin_test = lambda t: float(kernel.linearised_test_loss(lam, U, y, c, t, W0, X, beta, e, config.target_scale))
+    k0_mse = lin_test(jnp.inf)
+    m: dict = {"runs": [], "k0": {"k0_mse": k0_mse, "stability": float(c * lam[-1]),
+                                  "k0_align": float(model.kernel_alignment(model.ntk(W0, X[:n], X[:n], e), y[:n]))},
+               "lin_curves": {"train": [float(kernel.linearised_train_loss(lam, U, y, c, float(k * L)))
+                                        for k in range(C + 1)],
+                              "test": [lin_test(float(k * L)) for k in range(C + 1)]}}
+    for j, a in enumerate(config.alphas):
         ratio, exact = delay_ratio(int(state.t_tr[j]), int(state.t_te[j]), steps)
-        if e not in lin_cache:
-            lam, U = kernel.kernel_eigh(W0, X, e)
-            c = 2.0 * config.eta0 / config.n_train
-            n = config.align_points
-            lin_cache[e] = {
-                "lam": lam, "U": U, "c": c,
-                "k0_mse": float(kernel.linearised_test_loss(lam, U, y, c, jnp.inf, W0, X, beta, e, config.target_scale)),
-                "k0_align": float(model.kernel_alignment(model.ntk(W0, X[:n], X[:n], e), y[:n])),
-                "lin_test_curve": [float(kernel.linearised_test_loss(lam, U, y, c, float(k * L), W0, X, beta, e,
-                                                                      config.target_scale))
-                                   for k in range(num_chunks(config) + 1)],
-                "lin_train_curve": [float(kernel.linearised_train_loss(lam, U, y, c, float(k * L)))
-                                    for k in range(num_chunks(config) + 1)],
-                "stability": float(c * lam[-1]),
-            }
-        lc = lin_cache[e]
         t_pl = int(state.t_tr_plateau[j])
-        lin_at_pl = (float(kernel.linearised_test_loss(lc["lam"], lc["U"], y, lc["c"], float(t_pl), W0, X, beta, e,
-                                                       config.target_scale)) if t_pl >= 0 else float("nan"))
         m["runs"].append({
-            "alpha": a, "eps": e, "t_tr": int(state.t_tr[j]), "t_te": int(state.t_te[j]),
+            "alpha": float(a), "t_tr": int(state.t_tr[j]), "t_te": int(state.t_te[j]),
             "delay_ratio": ratio, "ratio_exact": exact,
             "final_train": float(state.curves["train"][j, -1]), "final_test": float(state.curves["test"][j, -1]),
+            "initial_test": float(state.curves["test"][j, 0]),
             "t_train_plateau": t_pl, "test_at_plateau": float(state.te_at_plateau[j]),
-            "linearised_test_at_plateau": lin_at_pl,
-            "k0_regression_mse": lc["k0_mse"], "initial_ntk_alignment": lc["k0_align"],
+            "linearised_test_at_plateau": lin_test(float(t_pl)) if t_pl >= 0 else float("nan"),
+            "k0_regression_mse": k0_mse, "initial_ntk_alignment": m["k0"]["k0_align"],
             "final_ntk_alignment": float(state.curves["ntk_align"][j, -1]),
         })
-    m["k0"] = {str(e): {k: v for k, v in lc.items() if k in ("k0_mse", "k0_align", "stability")}
-               for e, lc in lin_cache.items()}
-    m["lin_curves"] = {str(e): {"train": lc["lin_train_curve"], "test": lc["lin_test_curve"]}
-                       for e, lc in lin_cache.items()}
+    # alignment intervention (Fig. 5 style): same network, data and alpha, labels along the top NTK eigenvector
+    K0 = model.ntk(W0, X[:n], X[:n], e)
+    m["align_runs"] = []
+    for j, g in enumerate(config.align_mix):
+        ratio, exact = delay_ratio(int(state.al_t_tr[j]), int(state.al_t_te[j]), steps)
+        m["align_runs"].append({
+            "mix": float(g), "alpha": float(config.align_alpha),
+            "initial_ntk_alignment": float(model.kernel_alignment(K0, task["y_al"][j, :n])),
+            "t_tr": int(state.al_t_tr[j]), "t_te": int(state.al_t_te[j]), "delay_ratio": ratio, "ratio_exact": exact,
+            "final_train_rel": float(state.al_curves["train"][j, -1] / state.al_curves["train"][j, 0]),
+            "final_test_rel": float(state.al_curves["test"][j, -1] / state.al_curves["test"][j, 0]),
+        })
     # Closed form vs Monte Carlo: the network at alpha = 1 (or the middle of the grid) and K0 regression.
     key = jax.random.PRNGKey(config.seed + 12345)
     j = min(range(len(config.alphas)), key=lambda i: abs(np.log(config.alphas[i])))
-    a, e = runs[j]
-    W = state.W[j]
+    a = float(config.alphas[j])
+    W = model.weights_from_reduced(W0, state.A[j], state.b[j])
     mc, se = monte_carlo_test_loss(lambda x: model.centred_network(W, W0, x, a, e), beta, config.target_scale, key,
                                    config.n_monte_carlo)
     cf = float(model.test_loss_of_weights(W, W0, beta, a, e, config.target_scale))
-    lc = lin_cache[config.eps]
-    a_inf = kernel.linearised_coefficients(lc["lam"], lc["U"], y, lc["c"], jnp.inf)
-    mc_k, se_k = monte_carlo_test_loss(lambda x: kernel.predict(a_inf, W0, X, x, config.eps), beta,
+    a_inf = kernel.linearised_coefficients(lam, U, y, c, jnp.inf)
+    mc_k, se_k = monte_carlo_test_loss(lambda x: kernel.predict(a_inf, W0, X, x, e), beta,
                                        config.target_scale, jax.random.fold_in(key, 1), config.n_monte_carlo)
-    # mid-training snapshot of the grid's laziest run would need stored weights; the final ones suffice here.
     m["monte_carlo"] = {"alpha": a, "network_closed_form": cf, "network_mc": mc, "network_mc_se": se,
-                        "k0_closed_form": lc["k0_mse"], "k0_mc": mc_k, "k0_mc_se": se_k}
+                        "k0_closed_form": k0_mse, "k0_mc": mc_k, "k0_mc_se": se_k}
     # digits variant
     dig = []
     for j, a in enumerate(config.digits.alphas):
@@ -290,8 +373,7 @@ def _fmt_ratio(r):
 
 
 def build_claims(config, m: dict) -> list[claims_lib.Claim]:
-    grid = [r for r in m["runs"] if r["eps"] == config.eps and r["alpha"] in [float(a) for a in config.alphas]]
-    grid.sort(key=lambda r: r["alpha"])
+    grid = sorted(m["runs"], key=lambda r: r["alpha"])
     cl = []
     # 1. grokking grows with alpha
     small_ok = grid[0]["ratio_exact"] and grid[0]["delay_ratio"] <= 2.0
@@ -331,18 +413,20 @@ def build_claims(config, m: dict) -> list[claims_lib.Claim]:
         f"test loss from (v, M) equals the Monte-Carlo test loss on {config.n_monte_carlo} fresh points "
         "(within max(3%, 4 standard errors)); network at alpha=" + f"{mc['alpha']:g} and K0 regression",
         "sufficient statistics determine the test loss (Sec. 3)", "; ".join(parts), ok))
-    # 4. alignment removes grokking
-    sweep = sorted([r for r in m["runs"] if r["alpha"] == float(config.align_alpha)], key=lambda r: r["eps"])
+    # 4. alignment removes grokking (labels moved onto the top eigenvector of the initial NTK)
+    sweep = sorted(m["align_runs"], key=lambda r: r["mix"])
     aligns = [r["initial_ntk_alignment"] for r in sweep]
     align_up = all(b > a for a, b in zip(aligns, aligns[1:]))
-    base_groks = sweep[0]["delay_ratio"] >= 10.0
+    base_groks = sweep[0]["ratio_exact"] and sweep[0]["delay_ratio"] >= 10.0
     removed = sweep[-1]["ratio_exact"] and sweep[-1]["delay_ratio"] <= 2.0
     cl.append(claims_lib.Claim(
         "4_alignment_removes_grokking",
-        f"at alpha={config.align_alpha:g}, raising eps raises the initial NTK-label alignment; the delay ratio "
-        "goes from >= 10 at the lowest alignment to <= 2 at the highest",
-        "grokking needs low initial alignment (Fig. 3e phase diagram)",
-        "; ".join(f"eps={r['eps']:g}: align {r['initial_ntk_alignment']:.3f}, ratio {_fmt_ratio(r)}" for r in sweep),
+        f"at alpha={config.align_alpha:g}, moving the labels from the quadratic teacher (mix 0) onto the top "
+        "eigenvector of the initial NTK (mix 1) raises the initial NTK-label alignment; the delay ratio (held-out "
+        "test loss) goes from >= 10 (test falling below threshold) at the lowest alignment to <= 2 at the highest",
+        "labels on top NTK eigenvectors: no grokking; misaligned labels: grokking (Fig. 5, Sec. 5)",
+        "; ".join(f"mix={r['mix']:g}: align {r['initial_ntk_alignment']:.3f}, t_tr={r['t_tr']}, t_te={r['t_te']}, "
+                  f"ratio {_fmt_ratio(r)}" for r in sweep),
         align_up and base_groks and removed))
     return cl
 
@@ -352,44 +436,46 @@ def plot(config, m: dict, state, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = runs_of(config)
     C = num_chunks(config)
     t = np.arange(C + 1) * config.log_every
     fig, ax = plt.subplots(1, 4, figsize=(22, 4.6))
     cmap = plt.get_cmap("viridis")
-    grid_idx = [j for j, (a, e) in enumerate(runs) if e == config.eps and a in [float(x) for x in config.alphas]]
-    for n, j in enumerate(grid_idx):
-        col = cmap(n / max(1, len(grid_idx) - 1))
+    R = len(config.alphas)
+    for j, a in enumerate(config.alphas):
+        col = cmap(j / max(1, R - 1))
         tr = np.asarray(state.curves["train"][j]); te = np.asarray(state.curves["test"][j])
         ax[0].loglog(t[1:], tr[1:] / tr[0], "--", color=col)
-        ax[0].loglog(t[1:], te[1:] / te[0], color=col, label=f"alpha={runs[j][0]:g}")
-    lin = m["lin_curves"][str(config.eps)]
+        ax[0].loglog(t[1:], te[1:] / te[0], color=col, label=f"alpha={a:g}")
+    lin = m["lin_curves"]
     ax[0].loglog(t[1:], np.asarray(lin["test"][1:]) / lin["test"][0], ":", color="k", label="linearised (test)")
-    ax[0].axhline(m["k0"][str(config.eps)]["k0_mse"] / lin["test"][0], color="r", lw=0.8, label="K0 regression")
+    ax[0].axhline(m["k0"]["k0_mse"] / lin["test"][0], color="r", lw=0.8, label="K0 regression")
     ax[0].axhline(config.threshold, color="gray", lw=0.5)
     ax[0].set_title("train (dashed) / test (solid) loss, relative")
     ax[0].set_xlabel("GD step"); ax[0].legend(fontsize=7)
-    grid = sorted([r for r in m["runs"] if r["eps"] == config.eps and r["alpha"] in [float(a) for a in config.alphas]],
-                  key=lambda r: r["alpha"])
+    grid = sorted(m["runs"], key=lambda r: r["alpha"])
     ax[1].loglog([r["alpha"] for r in grid], [r["delay_ratio"] for r in grid], "o-")
     for r in grid:
         if not r["ratio_exact"]:
             ax[1].annotate("lower bound", (r["alpha"], r["delay_ratio"]), fontsize=7)
     ax[1].axhline(10, color="gray", lw=0.5); ax[1].axhline(2, color="gray", lw=0.5)
     ax[1].set_xlabel("alpha (laziness)"); ax[1].set_ylabel("t_te / t_tr"); ax[1].set_title("grokking delay vs alpha")
-    sweep = sorted([r for r in m["runs"] if r["alpha"] == float(config.align_alpha)], key=lambda r: r["eps"])
-    ax[2].plot([r["initial_ntk_alignment"] for r in sweep], [r["delay_ratio"] for r in sweep], "o-")
-    for r in sweep:
-        ax[2].annotate(f"eps={r['eps']:g}", (r["initial_ntk_alignment"], r["delay_ratio"]), fontsize=8)
-    ax[2].set_yscale("log"); ax[2].set_xlabel("initial NTK-label alignment"); ax[2].set_ylabel("t_te / t_tr")
-    ax[2].set_title(f"alignment removes grokking (alpha={config.align_alpha:g})")
-    j = grid_idx[min(range(len(grid_idx)), key=lambda n: abs(runs[grid_idx[n]][0] - config.align_alpha))]
+    for j, r in enumerate(sorted(m["align_runs"], key=lambda r: r["mix"])):
+        jj = list(config.align_mix).index(r["mix"])
+        tr = np.asarray(state.al_curves["train"][jj]); te = np.asarray(state.al_curves["test"][jj])
+        ax[2].loglog(t[1:], tr[1:] / tr[0], "--", color=f"C{j}")
+        ax[2].loglog(t[1:], te[1:] / te[0], color=f"C{j}",
+                     label=f"mix={r['mix']:g}: align {r['initial_ntk_alignment']:.2f}, ratio {_fmt_ratio(r)}")
+    ax[2].axhline(config.threshold, color="gray", lw=0.5)
+    ax[2].set_xlabel("GD step"); ax[2].legend(fontsize=7)
+    ax[2].set_title(f"labels moved onto the top NTK eigenvector (alpha={config.align_alpha:g})")
+    j = min(range(R), key=lambda n: abs(np.log(config.alphas[n] / config.align_alpha)))
     for k in ("linear", "variance", "alignment", "test"):
         ax[3].loglog(t[1:], np.asarray(state.curves[k][j])[1:], label=k)
     ax3b = ax[3].twinx()
     ax3b.semilogx(t[1:], np.asarray(state.curves["ntk_align"][j])[1:], "g--", label="NTK-label alignment")
     ax3b.legend(fontsize=7, loc="lower left")
-    ax[3].set_title(f"test-loss components, alpha={runs[j][0]:g}"); ax[3].legend(fontsize=7); ax[3].set_xlabel("GD step")
+    ax[3].set_title(f"test-loss components, alpha={config.alphas[j]:g}"); ax[3].legend(fontsize=7)
+    ax[3].set_xlabel("GD step")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

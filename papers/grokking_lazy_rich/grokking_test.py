@@ -141,3 +141,40 @@ def test_end_to_end_train_resume_eval(smoke_run):
     for r in m["runs"]:
         assert r["t_tr"] > 0 and r["final_train"] < 0.1 * r["final_test"] + 1.0
     assert len(m["digits"]) == len(config.digits.alphas)
+
+
+def test_reduced_dynamics_equal_weight_space_gd(problem):
+    """W_t = W0 A_t + 1 b_t^T: the reduced GD reproduces gd_step's trajectory, loss and (v, M)."""
+    X, y, beta, W0, _ = problem
+    with jax.enable_x64(True):
+        alpha, eta0 = 0.6, 0.4
+        m, C = model.reduced_moments(W0)
+        A, b, W = jnp.eye(D), jnp.zeros(D), W0
+        for _ in range(30):
+            W, l_w = model.gd_step(W, W0, X, y, alpha, EPS, eta0)
+            A, b, l_r = model.reduced_gd_step(A, b, m, C, X, y, alpha, EPS, eta0)
+            np.testing.assert_allclose(l_r, l_w, rtol=1e-10)
+        assert float(jnp.max(jnp.abs(W - W0))) > 0.1          # the weights really moved
+        np.testing.assert_allclose(model.weights_from_reduced(W0, A, b), W, rtol=1e-10, atol=1e-10)
+        v, M = model.reduced_statistics(A, b, m, C, alpha, EPS)
+        v_w, M_w = model.sufficient_statistics(W, W0, alpha, EPS)
+        np.testing.assert_allclose(v, v_w, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(M, M_w, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(model.quadratic_predict(v, M, X), model.centred_network(W, W0, X, alpha, EPS),
+                                   rtol=1e-9, atol=1e-12)
+
+
+def test_alignment_targets_are_teacher_and_top_ntk_eigenvector(problem):
+    X, y, beta, W0, _ = problem
+    with jax.enable_x64(True):
+        Y = experiment.alignment_targets(X, W0, y, EPS, (0.0, 0.6, 1.0))
+        np.testing.assert_allclose(Y[0], y, rtol=1e-12)                       # mix 0: the quadratic teacher
+        rms = lambda z: float(jnp.sqrt(jnp.mean(z * z)))
+        for row in Y:
+            np.testing.assert_allclose(rms(row), rms(y), rtol=1e-12)         # same output scale for every target
+        K = model.ntk(W0, X, X, EPS)
+        K = K - jnp.mean(K)
+        lam = jnp.linalg.eigvalsh(K)
+        np.testing.assert_allclose(K @ Y[2], lam[-1] * Y[2], rtol=1e-8, atol=1e-8)   # mix 1: top eigenvector
+        a = [float(model.kernel_alignment(model.ntk(W0, X, X, EPS), row)) for row in Y]
+        assert a[0] < a[1] < a[2]

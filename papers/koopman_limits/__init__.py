@@ -3,13 +3,14 @@
 
 Public API:
   resdmd:  rbf_dictionary, kmeans_centers, fourier_dictionary_1d, fourier_dictionary_2d, polynomial_dictionary,
-           fit, edmd, koopman_matrix, pair_residuals, residual, pseudospectrum, polar_grid, grid_local_minima,
-           verified_spectrum, eigenfunction_values, eigenfunction_error
+           fit, edmd, koopman_matrix, pair_residuals, heldout_pair_residuals, residual, pseudospectrum,
+           polar_grid, rect_grid, grid_local_minima, ball_minima, verified_spectrum, eigenfunction_values,
+           eigenfunction_error
   systems: duffing_snapshots, lorenz_snapshots, rotation_snapshots, adversarial_map, adversarial_eigenfunction, ...
   experiment: train_and_evaluate, evaluate
 """
-from papers.koopman_limits.resdmd import (ResDMD, edmd, eigenfunction_error, eigenfunction_values, fit,
-                                          fourier_dictionary_1d, fourier_dictionary_2d, grid_local_minima,
-                                          kmeans_centers, koopman_matrix, pair_residuals, polar_grid,
-                                          polynomial_dictionary, pseudospectrum, rbf_dictionary, residual,
-                                          verified_spectrum)
+from papers.koopman_limits.resdmd import (ResDMD, ball_minima, edmd, eigenfunction_error, eigenfunction_values,
+                                          fit, fourier_dictionary_1d, fourier_dictionary_2d, grid_local_minima,
+                                          heldout_pair_residuals, kmeans_centers, koopman_matrix, pair_residuals,
+                                          polar_grid, polynomial_dictionary, pseudospectrum, rbf_dictionary,
+                                          rect_grid, residual, verified_spectrum)

@@ -94,6 +94,52 @@ def test_rk4_duffing_conserves_energy():
     assert np.max(np.abs(energy(Y) - energy(X))) < 1e-6
 
 
+def _duffing_rbf_data(n_ic=150, n=25, seed=0):
+    X, Y = systems.duffing_snapshots(n_ic, 2, 0.3, 0.0, 2.0, seed)
+    c = resdmd.kmeans_centers(np.concatenate([X, Y]), n, seed=seed, iters=20)
+    psi = resdmd.rbf_dictionary(c, float(np.mean(np.linalg.norm(X - X.mean(0), axis=1))), kind="exponential")
+    return X, Y, psi
+
+
+def test_exponential_rbf_real_fit_and_batched_pseudospectrum():
+    """phi(r) = exp(-2r) RBFs; a real dictionary gives real K, E; the batched grid residual equals the SVD form."""
+    X, Y, psi = _duffing_rbf_data()
+    c = resdmd.kmeans_centers(np.concatenate([X, Y]), 25, seed=0, iters=20)
+    x = X[:7]
+    ref = np.exp(-2 * np.linalg.norm(x[:, None] - c[None], axis=-1) / float(np.mean(np.linalg.norm(X - X.mean(0), axis=1))))
+    assert np.allclose(psi(x), ref, atol=1e-14)
+    d = resdmd.fit(psi(X), psi(Y))
+    assert not np.iscomplexobj(d.K) and not np.iscomplexobj(d.E)
+    assert np.allclose(np.triu(d.E), d.E)
+    zs = np.array([0.9, 0.7 + 0.7j, -0.3 + 0.95j, 0.2j, 1.05 + 0.1j, 0.5 - 0.5j, 0.99j])
+    fast = resdmd.pseudospectrum(d, zs, chunk=3)               # chunk boundaries exercised
+    ref = np.array([resdmd.residual(d, z) for z in zs])
+    assert np.allclose(fast, ref, rtol=1e-8, atol=1e-9)
+
+
+def test_heldout_residuals_equal_resdmd_residuals_on_the_training_data():
+    X, Y, psi = _duffing_rbf_data(seed=1)
+    px, py = psi(X), psi(Y)
+    d = resdmd.fit(px, py)
+    lam, c = resdmd.edmd(d)
+    held = resdmd.heldout_pair_residuals(px, py, d.coef @ c, lam, chunk=70)
+    assert np.allclose(held, resdmd.pair_residuals(d, lam, c), rtol=1e-7, atol=1e-9)
+    g = d.coef @ c[:, :3]
+    direct = np.linalg.norm(py @ g - (px @ g) * lam[None, :3], axis=0) / np.linalg.norm(px @ g, axis=0)
+    assert np.allclose(held[:3], direct, rtol=1e-10)
+
+
+def test_ball_minima_selects_basin_minima():
+    """The paper's selection rule on a 1-D profile with two basins (values 0.01 at 0.2 and 0.05 at 0.8)."""
+    z = np.arange(11) / 10 + 0j
+    dist = np.minimum(np.abs(z - 0.2) + 0.01, np.abs(z - 0.8) + 0.05)
+    assert resdmd.ball_minima(z, dist, factor=5.0).tolist() == [2, 8]
+    assert resdmd.ball_minima(z, dist, factor=50.0).tolist() == [2]          # one ball covers everything
+    assert resdmd.ball_minima(z, dist, factor=5.0, cap=0.01).tolist() == []  # nothing below the cap
+    g = resdmd.rect_grid(-0.5, 1.0, 0.0, 1.0, 0.02)
+    assert g.shape == (51, 76) and abs(g[0, 0] - (-0.5)) < 1e-15 and abs(g[-1, -1] - (1 + 1j)) < 1e-12
+
+
 def _state(config, workdir):
     with jax.enable_x64(True), checkpoint.Checkpointer(workdir, config) as ckpt:
         state = ckpt.restore_or(experiment.initial_state(config))
@@ -119,5 +165,7 @@ def test_train_resume_and_evaluate(tmp_path):
     record = claims.read_eval(workdir)
     assert [c["name"] for c in record["claims"]] == CLAIMS
     assert record["metrics"]["rotation"]["max_dist_minus_bound"] <= 1e-12
+    for n in config.duffing.sizes:                     # grid residuals agree with the SVD form at the output
+        assert record["metrics"]["duffing"][str(n)]["grid_vs_svd_max_abs"] < 1e-7
     for fig in record["figures"]:
         assert os.path.getsize(os.path.join(workdir, fig)) > 0

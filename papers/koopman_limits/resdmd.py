@@ -1,4 +1,4 @@
-"""EDMD, residual DMD (ResDMD) and the verified-spectrum algorithm (pure numpy / scipy, float64).
+"""EDMD, residual DMD (ResDMD) and the verified-spectrum algorithms (pure numpy / scipy, float64).
 
 Notation (the paper's Section on ResDMD, after Colbrook & Townsend): snapshot pairs y^(m) = F(x^(m)),
 m = 1..M, quadrature weights w_m, a dictionary Psi = (psi_1..psi_N). Psi_X, Psi_Y are [M, N] with
@@ -13,12 +13,19 @@ A point z with res(z) <= eps lies in the eps-pseudospectrum of the Koopman opera
 quadrature error of the data); for a normal (e.g. measure-preserving, unitary) Koopman operator,
 dist(z, Sp(K)) <= res(z), which is the error bound the verified algorithm reports.
 
-Numerics: we never form G^{-1}. The weighted data matrix sqrt(W) Psi_X = U S V^H is truncated at
-rcond and the problem is written in the orthonormal coordinates c = S V^H g, in which
-||sqrt(W) Psi_X g|| = ||c|| and sqrt(W) Psi_Y g = B c with B = sqrt(W) Psi_Y V S^{-1}. A thin QR of
-[U, B] gives a [2r, 2r] triangular R, and res(z) = sigma_min(R[:, r:] - z R[:, :r]) exactly (the QR-
-based stable residual); on large grids the cheaper min-eigenvalue form of the Hermitian matrix
-H(z) = B^H B - z B^H U - conj(z) U^H B + |z|^2 I is used and the local minima re-evaluated by SVD.
+Numerics (all O(M N^2) work happens once, in :func:`fit`; everything afterwards is N x N):
+the weighted data matrix sqrt(W) Psi_X = U S V^H is truncated at rcond and the problem is written in
+the orthonormal coordinates c = S V^H g, in which ||sqrt(W) Psi_X g|| = ||c||. With
+B = sqrt(W) Psi_Y V S^{-1} [M, r] we split B = U K + Q_E E, where K = U^H B [r, r] is the EDMD matrix
+(G^{-1/2} A G^{-1/2}) and Q_E E is a thin QR of the part of B orthogonal to range(U) (E [r, r] upper
+triangular). Then [U, B] = [U, Q_E] R with the triangular R = [[I, K], [0, E]], so for every c
+
+  ||(B - z U) c||^2 = ||(K - z) c||^2 + ||E c||^2,   res(z) = sigma_min([K - z I; E])   (QR form, stable)
+
+and the Gram matrices are G = I, A = K, L = K^H K + E^H E. On a grid, res(z)^2 is the smallest
+eigenvalue of the Hermitian H(z) = L - z K^H - conj(z) K + |z|^2 I, evaluated for many z at once by
+batched LAPACK calls; grid minima are re-evaluated with the SVD form. Real dictionaries stay in real
+arithmetic until z enters.
 """
 from __future__ import annotations
 
@@ -31,31 +38,31 @@ import scipy.optimize
 
 # ----------------------------------------------------------------------------- dictionaries
 
-def rbf_dictionary(centers: np.ndarray, width: float):
-    """Gaussian RBFs psi_j(x) = exp(-||x - c_j||^2 / (2 width^2)). centers [N, d]; returns x [M, d] -> [M, N]."""
+def rbf_dictionary(centers: np.ndarray, width: float, kind: str = "gaussian"):
+    """Radial basis functions of x [M, d] -> [M, N] with centres [N, d]:
+    kind="gaussian":    psi_j(x) = exp(-||x - c_j||^2 / (2 width^2));
+    kind="exponential": psi_j(x) = exp(-2 ||x - c_j|| / width)   (the paper's Duffing dictionary, phi(r) = e^{-2r},
+                        r = ||x - c_j|| / d with d the mean distance of the data from their mean)."""
+    if kind not in ("gaussian", "exponential"):
+        raise ValueError(f"unknown RBF kind {kind!r}")
     centers = np.asarray(centers, np.float64)
+    c2 = np.sum(centers * centers, 1)[None, :]
 
     def psi(x):
         x = np.asarray(x, np.float64)
-        d2 = (np.sum(x * x, 1)[:, None] - 2.0 * x @ centers.T + np.sum(centers * centers, 1)[None, :])
-        return np.exp(-np.maximum(d2, 0.0) / (2.0 * width ** 2))
+        d2 = np.maximum(np.sum(x * x, 1)[:, None] - 2.0 * x @ centers.T + c2, 0.0)
+        if kind == "gaussian":
+            return np.exp(d2 * (-0.5 / width ** 2))
+        return np.exp(np.sqrt(d2) * (-2.0 / width))
     return psi
 
 
 def kmeans_centers(x: np.ndarray, n: int, seed: int, iters: int = 30) -> np.ndarray:
-    """k-means (Lloyd, k-means++-style random init from the data) centres of x [M, d] -> [n, d]."""
-    rng = np.random.default_rng(seed)
-    x = np.asarray(x, np.float64)
-    c = x[rng.choice(len(x), n, replace=False)].copy()
-    for _ in range(iters):
-        d2 = np.sum(x * x, 1)[:, None] - 2.0 * x @ c.T + np.sum(c * c, 1)[None, :]
-        lab = np.argmin(d2, 1)
-        counts = np.bincount(lab, minlength=n)
-        sums = np.zeros_like(c)
-        np.add.at(sums, lab, x)
-        nz = counts > 0
-        c[nz] = sums[nz] / counts[nz, None]
-    return c
+    """k-means centres of x [M, d] -> [n, d] (k-means++ initialisation, Lloyd iterations up to ``iters``,
+    scikit-learn's implementation with one initialisation)."""
+    from sklearn.cluster import KMeans
+    km = KMeans(n_clusters=n, n_init=1, max_iter=iters, random_state=seed, algorithm="lloyd")
+    return km.fit(np.asarray(x, np.float64)).cluster_centers_
 
 
 def fourier_dictionary_1d(kmax: int):
@@ -92,77 +99,113 @@ def polynomial_dictionary(degree: int, scale: float = 1.0):
 
 @dataclasses.dataclass
 class ResDMD:
-    """The data in orthonormal coordinates: U [M, r] (orthonormal columns), B [M, r], R [2r, 2r]
-    (triangular factor of [U, B]), and the map coef = V S^{-1} from c to dictionary coefficients g."""
-    U: np.ndarray
-    B: np.ndarray
-    R: np.ndarray
+    """The data compressed to N x N: K [r, r] (EDMD matrix in orthonormal coordinates), E [r, r] (upper
+    triangular, the part of Psi_Y outside span(Psi_X)), and coef = V S^{-1} [N, r], the map from
+    coordinates c to dictionary coefficients g. Real when the dictionary is real."""
+    K: np.ndarray
+    E: np.ndarray
     coef: np.ndarray
 
     @property
     def rank(self) -> int:
-        return self.U.shape[1]
+        return self.K.shape[0]
 
-    def hermitian_parts(self):
-        """(B^H B, U^H B): the pieces of H(z) = B^H B - z (U^H B)^H - conj(z) U^H B + |z|^2 I."""
-        R = self.R
+    @property
+    def R(self) -> np.ndarray:
+        """Triangular factor [2r, 2r] of [U, B]: [[I, K], [0, E]]; res(z) = sigma_min(R[:, r:] - z R[:, :r])."""
         r = self.rank
-        R1, R2 = R[:, :r], R[:, r:]
-        return R2.conj().T @ R2, R1.conj().T @ R2
+        out = np.zeros((2 * r, 2 * r), np.result_type(self.K, self.E))
+        out[:r, :r] = np.eye(r)
+        out[:r, r:] = self.K
+        out[r:, r:] = self.E
+        return out
+
+    def gram_L(self) -> np.ndarray:
+        """L = K^H K + E^H E [r, r] (the Gram matrix Psi_Y^H W Psi_Y in orthonormal coordinates)."""
+        return self.K.conj().T @ self.K + self.E.conj().T @ self.E
 
 
 def fit(psi_x: np.ndarray, psi_y: np.ndarray, weights: np.ndarray | None = None, rcond: float = 1e-10) -> ResDMD:
-    """Builds the ResDMD data (Gram matrices in factored form). psi_x, psi_y [M, N]; weights [M] (default 1/M)."""
+    """Builds the ResDMD data: the only O(M N^2) step. psi_x, psi_y [M, N]; weights [M] (default 1/M).
+
+    SVD sqrt(W) Psi_X = U S V^H (truncated at rcond), B = sqrt(W) Psi_Y V S^{-1}, K = U^H B, and E from the
+    QR of B - U K (projected twice against U for orthogonality to working precision)."""
     M = psi_x.shape[0]
     w = np.full(M, 1.0 / M) if weights is None else np.asarray(weights, np.float64)
     sw = np.sqrt(w)[:, None]
-    X, Y = sw * psi_x, sw * psi_y
-    U, s, Vh = np.linalg.svd(X, full_matrices=False)
+    U, s, Vh = np.linalg.svd(sw * psi_x, full_matrices=False)
     keep = s > rcond * s[0]
     U, s, Vh = U[:, keep], s[keep], Vh[keep]
     coef = Vh.conj().T / s[None, :]
-    B = Y @ coef
-    _, R = np.linalg.qr(np.concatenate([U, B], 1).astype(np.complex128))
-    return ResDMD(U=U, B=B, R=R, coef=coef)
+    B = (sw * psi_y) @ coef
+    K = U.conj().T @ B
+    B -= U @ K
+    dK = U.conj().T @ B                      # second projection ("twice is enough")
+    B -= U @ dK
+    K += dK
+    E = np.linalg.qr(B, mode="r")
+    return ResDMD(K=K, E=E, coef=coef)
 
 
 def koopman_matrix(d: ResDMD) -> np.ndarray:
     """EDMD matrix in orthonormal coordinates, K = U^H B (= G^{-1/2} A G^{-1/2} up to the truncation)."""
-    return d.U.conj().T @ d.B
+    return d.K
 
 
 def edmd(d: ResDMD):
     """EDMD eigenpairs: eigenvalues [r] and coordinates c [r, r] (columns, unit norm)."""
-    lam, c = np.linalg.eig(koopman_matrix(d))
+    lam, c = np.linalg.eig(d.K)
     return lam, c / np.linalg.norm(c, axis=0, keepdims=True)
 
 
 def pair_residuals(d: ResDMD, lam: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """res(lambda_j, g_j) = ||(B - lambda_j U) c_j|| / ||c_j|| for candidate pairs (columns of c). [r]."""
-    r = d.rank
-    R1, R2 = d.R[:, :r], d.R[:, r:]
-    num = np.linalg.norm(R2 @ c - (R1 @ c) * lam[None, :], axis=0)
+    """res(lambda_j, g_j) = ||(B - lambda_j U) c_j|| / ||c_j|| = ||[K c_j - lambda_j c_j; E c_j]|| / ||c_j||. [k]."""
+    num = np.sqrt(np.linalg.norm(d.K @ c - c * lam[None, :], axis=0) ** 2 + np.linalg.norm(d.E @ c, axis=0) ** 2)
     return num / np.linalg.norm(c, axis=0)
 
 
+def heldout_pair_residuals(psi_x: np.ndarray, psi_y: np.ndarray, g: np.ndarray, lam: np.ndarray,
+                           chunk: int = 8192) -> np.ndarray:
+    """Residuals of eigenpairs (lam_j, g_j) (dictionary coefficients g [N, k]) on other data:
+    ||Psi_Y g_j - lam_j Psi_X g_j|| / ||Psi_X g_j|| (the paper's EDMD error on an independent data set).
+    Row chunks keep memory O(chunk N); real data stay real (two real products per complex one)."""
+    num = np.zeros(g.shape[1])
+    den = np.zeros(g.shape[1])
+
+    def mul(p, a):
+        return p @ a if np.iscomplexobj(p) or not np.iscomplexobj(a) else p @ a.real + 1j * (p @ a.imag)
+
+    for i in range(0, psi_x.shape[0], chunk):
+        fx, fy = mul(psi_x[i:i + chunk], g), mul(psi_y[i:i + chunk], g)
+        num += np.sum(np.abs(fy - fx * lam[None, :]) ** 2, 0)
+        den += np.sum(np.abs(fx) ** 2, 0)
+    return np.sqrt(num / den)
+
+
 def residual(d: ResDMD, z: complex) -> float:
-    """res(z) = sigma_min(R2 - z R1): the QR-based stable form (exact up to rounding)."""
-    r = d.rank
-    m = d.R[:, r:] - z * d.R[:, :r]
+    """res(z) = sigma_min([K - z I; E]) (= sigma_min(R2 - z R1)): the QR-based stable form."""
+    m = np.concatenate([d.K - z * np.eye(d.rank), d.E], 0)
     return float(np.linalg.svd(m, compute_uv=False)[-1])
 
 
-def pseudospectrum(d: ResDMD, zs: np.ndarray) -> np.ndarray:
-    """res(z) on a set of points zs [P] (any shape) via the smallest eigenvalue of H(z)."""
-    BB, UB = d.hermitian_parts()
+def pseudospectrum(d: ResDMD, zs: np.ndarray, chunk: int | None = None) -> np.ndarray:
+    """res(z) at the points zs (any shape): sqrt of the smallest eigenvalue of H(z) = L - z K^H - conj(z) K
+    + |z|^2 I, for ``chunk`` points per batched LAPACK call (O(r^3) per point, no O(M) work)."""
+    zs = np.asarray(zs)
+    flat = zs.ravel().astype(np.complex128)
     r = d.rank
-    out = np.empty(zs.size)
-    for i, z in enumerate(np.ravel(zs)):
-        H = BB - z * UB.conj().T - np.conj(z) * UB + (abs(z) ** 2) * np.eye(r)
-        H = 0.5 * (H + H.conj().T)
-        ev = scipy.linalg.eigh(H, eigvals_only=True, subset_by_index=[0, 0])[0]
-        out[i] = np.sqrt(max(ev, 0.0))
-    return out.reshape(np.shape(zs))
+    chunk = chunk or max(1, min(64, (1 << 22) // (r * r)))     # <= 64 MB of complex matrices per call
+    L, K = d.gram_L(), d.K
+    Kh = K.conj().T
+    out = np.empty(flat.size)
+    diag = np.arange(r)
+    for i in range(0, flat.size, chunk):
+        z = flat[i:i + chunk, None, None]
+        H = (L[None] - z * Kh[None]) - np.conj(z) * K[None]
+        H[:, diag, diag] += np.abs(z[:, :, 0]) ** 2
+        ev = np.linalg.eigvalsh(H)[:, 0]
+        out[i:i + chunk] = np.sqrt(np.maximum(ev, 0.0))
+    return out.reshape(zs.shape)
 
 
 def polar_grid(r_lo: float, r_hi: float, n_r: int, n_theta: int) -> np.ndarray:
@@ -170,6 +213,13 @@ def polar_grid(r_lo: float, r_hi: float, n_r: int, n_theta: int) -> np.ndarray:
     r = np.linspace(r_lo, r_hi, n_r)
     th = 2 * np.pi * np.arange(n_theta) / n_theta
     return r[:, None] * np.exp(1j * th)[None, :]
+
+
+def rect_grid(x_lo: float, x_hi: float, y_lo: float, y_hi: float, h: float) -> np.ndarray:
+    """Grid z[i, j] = x_j + i y_i with spacing h, both ends included: [n_y, n_x]."""
+    xs = x_lo + h * np.arange(int(round((x_hi - x_lo) / h)) + 1)
+    ys = y_lo + h * np.arange(int(round((y_hi - y_lo) / h)) + 1)
+    return xs[None, :] + 1j * ys[:, None]
 
 
 def grid_local_minima(res: np.ndarray) -> np.ndarray:
@@ -186,6 +236,18 @@ def grid_local_minima(res: np.ndarray) -> np.ndarray:
             nb = np.roll(pad, -dj, axis=1)[1 + di:n_r + 1 + di]
             is_min &= res <= nb
     return np.argwhere(is_min)
+
+
+def ball_minima(zs: np.ndarray, dist: np.ndarray, factor: float = 5.0, cap: float = 1.0) -> np.ndarray:
+    """The spectral algorithm of the paper's Duffing experiment: for every grid point z_j with
+    dist_j < cap, keep the point of least dist within |z - z_j| < factor * dist_j (the first one on ties).
+    Returns the sorted unique flat indices; the reported error is max(dist[kept]). zs, dist: same shape."""
+    z, dv = np.ravel(zs), np.ravel(dist)
+    kept = set()
+    for j in np.flatnonzero(dv < cap):
+        ball = np.flatnonzero(np.abs(z - z[j]) < factor * dv[j])
+        kept.add(int(ball[np.argmin(dv[ball])]))
+    return np.asarray(sorted(kept), np.int64)
 
 
 def verified_spectrum(d: ResDMD, grid: np.ndarray, eps: float, refine: bool = False, res_grid=None):

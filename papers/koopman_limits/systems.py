@@ -41,9 +41,10 @@ def duffing_field(alpha: float):
 
 
 def duffing_snapshots(n_ic: int, n_steps: int, dt: float, alpha: float, box: float, seed: int,
-                      substeps: int = 20):
-    """(X, Y) [n_ic * n_steps, 2]: initial conditions uniform in [-box, box]^2, n_steps steps each."""
-    rng = np.random.default_rng([seed, 1])
+                      substeps: int = 20, stream: int = 1):
+    """(X, Y) [n_ic * n_steps, 2]: initial conditions uniform in [-box, box]^2, n_steps steps each (pairs
+    (x_k, x_{k+1}), k = 0..n_steps-1, of every trajectory). ``stream`` selects an independent data set."""
+    rng = np.random.default_rng([seed, stream])
     x = rng.uniform(-box, box, size=(n_ic, 2))
     xs, ys = [], []
     f = duffing_field(alpha)

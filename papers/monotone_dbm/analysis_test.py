@@ -32,12 +32,14 @@ def test_exact_marginals_and_kl_identity():
 
 def test_monotone_solution_is_the_global_minimum():
     with jax.enable_x64(True):
-        W, b = analysis.dense_model(jax.random.PRNGKey(2), 6, 2, 3.0, 1.0, 0.1)
+        W, b = analysis.dense_model(jax.random.PRNGKey(2), 6, 2, 3.0, 1.0, 0.1, True)
         q, _ = analysis.fb_solve(W, b, jnp.full((1, 12), 0.5), 2, 0.25, 1000, 1e-12)
         assert float(analysis.mf_residual(W, b, q, 2)) < 1e-9
         starts = analysis.random_starts(jax.random.PRNGKey(3), 10, 12, 2)
+        qm, _ = analysis.fb_solve(W, b, starts, 2, 0.25, 1000, 1e-12)      # uniqueness: every start, one point
+        np.testing.assert_allclose(np.asarray(qm), np.broadcast_to(np.asarray(q), qm.shape), atol=1e-9)
         qs = analysis.naive_sequential(W, b, starts, 2, 200)           # coordinate descent: monotone in F
         assert float(jnp.min(analysis.free_energy(W, b, qs))) >= float(analysis.free_energy(W, b, q[0])) - 1e-10
         # the same W without rescaling has several (start-dependent or oscillating) naive solutions
-        Wu, bu = analysis.dense_model(jax.random.PRNGKey(2), 6, 2, 3.0, 1.0, 0.1, monotone_=False)
+        Wu, bu = analysis.dense_model(jax.random.PRNGKey(2), 6, 2, 3.0, 1.0, 0.1, False)
         assert analysis.naive_fails(analysis._naive_summary(Wu, bu, starts, 2, 300))

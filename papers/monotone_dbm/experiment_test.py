@@ -21,7 +21,7 @@ def test_train_resume_and_evaluate(tmp_path):
     params = jax.tree.map(np.asarray, experiment.restore_params(config, workdir).params)
     with open(os.path.join(workdir, "metrics.jsonl")) as f:
         lines = f.readlines()
-    assert [json.loads(l)["step"] for l in lines] == list(range(3, steps + 1, 3))
+    assert [json.loads(l)["step"] for l in lines] == list(range(2, steps + 1, 2))
     with open(os.path.join(workdir, "results", "uniqueness.json")) as f:
         unique = f.read()
 

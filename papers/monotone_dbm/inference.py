@@ -44,10 +44,14 @@ def anderson(f: Callable, x0, *, memory: int = 5, lam: float = 1e-4, max_iter: i
     """
     b, d = x0.shape
     m = memory
-    f0 = f(x0)
-    f1 = f(f0)
-    X = jnp.zeros((b, m, d), x0.dtype).at[:, 0].set(x0).at[:, 1].set(f0)
-    F = jnp.zeros((b, m, d), x0.dtype).at[:, 0].set(f0).at[:, 1].set(f1)
+
+    def first_steps(i, carry):      # X[0] = x0, F[0] = f(x0), X[1] = F[0], F[1] = f(F[0]); f traced once
+        X, F, x = carry
+        fx = f(x)
+        return X.at[:, i].set(x), F.at[:, i].set(fx), fx
+
+    zeros = jnp.zeros((b, m, d), x0.dtype)
+    X, F, _ = jax.lax.fori_loop(0, 2, first_steps, (zeros, zeros, x0))
 
     def rel_res(x, fx):
         return jnp.max(jnp.linalg.norm(fx - x, axis=-1) / (1e-5 + jnp.linalg.norm(fx, axis=-1)))
@@ -74,7 +78,7 @@ def anderson(f: Callable, x0, *, memory: int = 5, lam: float = 1e-4, max_iter: i
         F = F.at[:, slot].set(f_new)
         return k + 1, X, F, rel_res(x_new, f_new)
 
-    init = (jnp.asarray(2), X, F, rel_res(f0, f1))
+    init = (jnp.asarray(2), X, F, rel_res(X[:, 1], F[:, 1]))
     k, X, F, res = jax.lax.while_loop(cond, body, init)
     last = (k - 1) % m
     return F[:, last], SolverInfo(k, res)

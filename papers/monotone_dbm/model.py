@@ -99,7 +99,8 @@ def loss_fn(config, params, bins, mask, labels):
     """0.5 focal CE (unobserved pixels) + 0.5 label CE; returns (loss, aux metrics)."""
     _, lg = infer(config, params, bins, mask)
     nb = config.data.num_bins
-    rec = focal_loss(lg[0][:, :, :, 0, :], bins, mask, params["tau"], nb)
+    rec = focal_loss(lg[0][:, :, :, 0, :], bins, mask, params["tau"], nb, config.train.focal_gamma,
+                     config.train.focal_beta)
     label_logits = lg[-1].reshape(bins.shape[0], -1) * params["clftau"] ** 2
     clf = -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(label_logits, -1), labels[:, None], -1))
     w = config.train.clf_weight
@@ -116,3 +117,26 @@ def predict(config, params, bins, mask):
     q, lg = infer(config, params, bins, mask)
     pix = jax.nn.softmax(lg[0][:, :, :, 0, :] * (params["tau"] ** 2)[None, :, :, None], -1)
     return q[-1].reshape(bins.shape[0], -1), pix, q[0][:, :, :, 0, :]
+
+
+def linear_completion(train_values, values, mask, ridge: float = 1e-2):
+    """Reference completion by linear regression from the observed to the unobserved pixels.
+
+    For each image the best linear predictor of the unobserved pixels given the observed ones under the
+    training mean mu and covariance Sigma (the population least-squares regression, with a ridge term):
+        x_u = mu_u + Sigma_uo (Sigma_oo + ridge I)^{-1} (x_o - mu_o).
+    train_values [N, H, W] and values [B, H, W] are intensities (bin centres); mask [B, H, W] (1 observed).
+    Returns the completed intensities [B, H, W] (numpy, float64; observed pixels unchanged)."""
+    tr = np.asarray(train_values, np.float64).reshape(len(train_values), -1)
+    x = np.asarray(values, np.float64).reshape(len(values), -1)
+    obs = np.asarray(mask).reshape(len(values), -1) > 0
+    mu = tr.mean(0)
+    sigma = np.cov(tr, rowvar=False, bias=True)
+    out = x.copy()
+    for r in range(len(x)):
+        o, u = obs[r], ~obs[r]
+        if not u.any():
+            continue
+        coef = np.linalg.solve(sigma[np.ix_(o, o)] + ridge * np.eye(int(o.sum())), x[r, o] - mu[o])
+        out[r, u] = mu[u] + sigma[np.ix_(u, o)] @ coef
+    return out.reshape(np.shape(values))

@@ -36,8 +36,8 @@ def test_block_diagonal_and_monotone_coupling():
         np.testing.assert_allclose(np.asarray(at[0]), A.T @ np.concatenate([np.asarray(x).reshape(-1) for x in r]),
                                    atol=1e-10)
         m = 0.1
-        for mono in (True, False):
-            W, scales = jax.jit(lambda p: _dense_W(p, m, mono))(p)
+        both = jax.jit(lambda p: (_dense_W(p, m, True), _dense_W(p, m, False)))(p)     # one compile
+        for mono, (W, scales) in zip((True, False), both):
             W = np.asarray(W)
             np.testing.assert_allclose(W, W.T, atol=1e-12)
             assert max(np.abs(b).max() for b in _unit_blocks(W, ARCH)) < 1e-12      # hollow

@@ -46,7 +46,7 @@ def test_jvp_matches_finite_differences(alpha):
     rng = np.random.default_rng(2)
     with jax.enable_x64(True):
         y, v = jax.numpy.asarray(rng.normal(size=(3, 4)) * 2), jax.numpy.asarray(rng.normal(size=(3, 4)))
-        f = lambda y: prox.generalized_softmax(y, alpha)
+        f = jax.jit(lambda y: prox.generalized_softmax(y, alpha))       # traced once, not per eager call
         _, jv = jax.jvp(f, (y,), (v,))
         eps = 1e-6
         fd = (f(y + eps * v) - f(y - eps * v)) / (2 * eps)

@@ -131,7 +131,7 @@ def exact_study(config) -> dict:
     with jax.enable_x64(True):
         schedule = train_lib.make_schedule(config)
         mixture = common_data.mixture_2d(config.data.name, dtype=jnp.float64)
-        eps_fn = exact.mixture_noise_pred(mixture, schedule)
+        eps_fn = exact.isotropic_mixture_noise_pred(mixture, schedule)
         t_T, t_0 = schedule.T, config.schedule.t_end
         key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 2)
         x_T = jax.random.normal(key, (ev.n_exact, 2), jnp.float64)
@@ -141,7 +141,8 @@ def exact_study(config) -> dict:
         ref = jax.block_until_ready(ref)
         logging.info("reference ODE solution: %d NFE, %.1fs", int(ref_nfe), time.time() - t0)
         runner = FixedRunner(eps_fn, schedule, ev.max_ddim_nfe)
-        euler = EulerRunner(eps_fn, schedule, max(max(ev.order_nfes), ev.claim_nfe))
+        euler = EulerRunner(eps_fn, schedule, max([n for n in ev.order_nfes if n <= ev.baseline_max_nfe]
+                                                  + [ev.claim_nfe]))
         err = lambda x: mean_error(x, ref)
         out = {"ref_nfe": int(ref_nfe), "nfes": list(ev.order_nfes), "errors": {}, "errors_rms": {}, "samples": {}}
 
@@ -149,24 +150,46 @@ def exact_study(config) -> dict:
             out["errors"][name] = [mean_error(x, ref) for x in xs]
             out["errors_rms"][name] = [rms_error(x, ref) for x in xs]
 
+        base_nfes = [n for n in ev.order_nfes if n <= ev.baseline_max_nfe]
         for name, order in (("DPM-Solver-1 (DDIM)", 1), ("DPM-Solver-2", 2), ("DPM-Solver-3", 3)):
             record(name, [runner(x_T, [order] * (n // order), ev.skip_type, t_T, t_0) for n in ev.order_nfes])
         record("DPM-Solver-fast (order 3)",
-               [runner(x_T, solvers.fast_orders(n, 3), ev.skip_type, t_T, t_0) for n in ev.order_nfes])
-        record("Euler (PF-ODE in t)", [euler(x_T, n, "time_uniform", t_T, t_0) for n in ev.order_nfes])
-        fit = [i for i, n in enumerate(ev.order_nfes) if n >= ev.fit_min_nfe]
-        nf = np.asarray(ev.order_nfes)[fit]
+               [runner(x_T, solvers.fast_orders(n, 3), ev.skip_type, t_T, t_0) for n in base_nfes])
+        record("Euler (PF-ODE in t)", [euler(x_T, n, "time_uniform", t_T, t_0) for n in base_nfes])
+        out["baseline_nfes"] = base_nfes
+        nfes = np.asarray(ev.order_nfes)
         solver_names = ("DPM-Solver-1 (DDIM)", "DPM-Solver-2", "DPM-Solver-3")
-        out["orders"] = {name: fit_order(nf, np.asarray(out["errors"][name])[fit]) for name in solver_names}
-        out["orders_rms"] = {name: fit_order(nf, np.asarray(out["errors_rms"][name])[fit]) for name in solver_names}
+        # Theorem 3.2 is a statement for h -> 0: the orders are fitted over NFE >= fit_min_nfe; the fit over
+        # the coarser window [prefit_min_nfe, prefit_max_nfe] and the local slopes are reported as well.
+        fit = nfes >= ev.fit_min_nfe
+        pre = (nfes >= ev.prefit_min_nfe) & (nfes <= ev.prefit_max_nfe)
+        for key_, errs in (("", out["errors"]), ("_rms", out["errors_rms"])):
+            out["orders" + key_] = {name: fit_order(nfes[fit], np.asarray(errs[name])[fit]) for name in solver_names}
+            out["orders_prefit" + key_] = {name: fit_order(nfes[pre], np.asarray(errs[name])[pre])
+                                           for name in solver_names}
+            out["local_slopes" + key_] = {
+                name: (-np.diff(np.log(errs[name])) / np.diff(np.log(nfes))).tolist() for name in solver_names}
         ratios = np.asarray(out["errors"]["DPM-Solver-3"]) / np.asarray(out["errors"]["DPM-Solver-1 (DDIM)"])
         out["dpm3_over_ddim"] = dict(zip([int(n) for n in ev.order_nfes], ratios.tolist()))
-        # Errors at the claim NFE (= 12 in the paper's claim check).
+        # Errors at the claim NFE (= 12 in the paper's claim check), lambda-uniform steps (the paper's choice).
         n = ev.claim_nfe
         at = {"ddim": runner(x_T, [1] * n, ev.skip_type, t_T, t_0),
               "dpm3": runner(x_T, [3] * (n // 3), ev.skip_type, t_T, t_0),
               "euler": euler(x_T, n, "time_uniform", t_T, t_0)}
         out["claim_errors"] = {k: err(v) for k, v in at.items()}
+        # Diagnostics (reported, not claims): the same NFE with each step spacing of the official code,
+        # the fast order mix, median errors and the fraction of samples that end in another mode than the reference.
+        nearest = lambda z: jnp.argmin(jnp.sum((z[:, None, :] - mixture.means) ** 2, -1), -1)
+        ref_mode = nearest(ref)
+        diag = {}
+        for skip in solvers.SKIP_TYPES:
+            for label, orders in (("DDIM", [1] * n), ("DPM-Solver-3", [3] * (n // 3)),
+                                  ("DPM-Solver-fast", solvers.fast_orders(n, 3))):
+                z = runner(x_T, orders, skip, t_T, t_0)
+                e = jnp.linalg.norm(z - ref, axis=-1)
+                diag[f"{label} {skip}"] = {"mean": float(jnp.mean(e)), "median": float(jnp.median(e)),
+                                           "mode_changed": float(jnp.mean(nearest(z) != ref_mode))}
+        out["claim_nfe_diagnostics"] = diag
         held = mixture.sample(jax.random.fold_in(key, 1), ev.n_exact)
         dirs = quality.random_directions(jax.random.fold_in(key, 2), ev.n_proj, 2, jnp.float64)
         out["claim_sw2"] = {k: float(quality.sliced_w2(v, held, dirs)) for k, v in at.items()}
@@ -197,32 +220,54 @@ def exact_study(config) -> dict:
 # ------------------------------------------------------------------ C: learned model
 
 def learned_study(config, state, schedule, model) -> dict:
-    """Sliced W2 to held-out data vs NFE for every sampler, from the same x_T (float32, EMA params)."""
+    """Sliced W2 to held-out data vs NFE for every sampler, from the same x_T (float32, EMA params).
+
+    The x_T are ``n_rep`` independent replicates of ``n_learned`` points, sampled in one batch; each
+    replicate is scored against its own held-out set of ``ref_factor * n_learned`` data points along the
+    same ``n_proj`` directions, so every number comes with a standard error over replicates (and the
+    comparison of two samplers with the SE of the paired per-replicate difference).
+    """
     ev = config.eval
     eps_fn = train_lib.learned_noise_pred(model, state.ema, schedule)
     mixture = common_data.mixture_2d(config.data.name)
     t_T, t_0 = schedule.T, config.schedule.t_end
+    r, n = ev.n_rep, ev.n_learned
     key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 3)
-    x_T = jax.random.normal(key, (ev.n_learned, 2), jnp.float32)
-    held = mixture.sample(jax.random.fold_in(key, 1), ev.n_learned)
-    held2 = mixture.sample(jax.random.fold_in(key, 2), ev.n_learned)
+    x_T = jax.random.normal(key, (r * n, 2), jnp.float32)
+    held = mixture.sample(jax.random.fold_in(key, 1), r * n * ev.ref_factor).reshape(r, n * ev.ref_factor, 2)
+    held2 = mixture.sample(jax.random.fold_in(key, 2), r * n)
     dirs = quality.random_directions(jax.random.fold_in(key, 3), ev.n_proj, 2)
-    sw2 = jax.jit(quality.sliced_w2)
-    score = lambda x: {"sw2": float(sw2(x, held, dirs)), "nll": float(quality.mixture_nll(mixture, x))}
+    # The held-out projections are sorted once and passed as an argument (a closed-over constant would be
+    # constant-folded by XLA at every compile).
+    held_sorted = jax.jit(jax.vmap(quality.sorted_projections, in_axes=(0, None)))(held, dirs)
+    sw2 = jax.jit(lambda x, py: quality.sliced_w2_replicates(x.reshape(r, n, 2), py, dirs, presorted=True))
+    nll = jax.jit(lambda x: -jnp.mean(mixture.log_prob(x).reshape(r, n), axis=1))
+
+    def score(x):
+        reps, nll_reps = np.asarray(sw2(x, held_sorted)), np.asarray(nll(x))
+        (m, se), (m_nll, se_nll) = quality.mean_and_se(reps), quality.mean_and_se(nll_reps)
+        return {"sw2": m, "sw2_se": se, "sw2_reps": reps.tolist(), "nll": m_nll, "nll_se": se_nll}
+
     max_fixed = max(list(ev.dpm_nfes) + list(ev.ddim_nfes))
     runner = FixedRunner(eps_fn, schedule, max_fixed)
     euler = EulerRunner(eps_fn, schedule, max(ev.euler_nfes))
     em = EulerRunner(eps_fn, schedule, max(ev.em_nfes), stochastic=True)
-    out = {"data_floor": score(held2), "curves": {}}
+    out = {"data_floor": score(held2), "curves": {}, "n_rep": r, "n_per_rep": n,
+           "ref_per_rep": n * ev.ref_factor, "n_proj": ev.n_proj}
     curves = out["curves"]
     for order in (2, 3):
         curves[f"DPM-Solver-{order} (fast)"] = {
-            n: score(runner(x_T, solvers.fast_orders(n, order), ev.skip_type, t_T, t_0)) for n in ev.dpm_nfes}
-    curves["DDIM"] = {n: score(runner(x_T, [1] * n, ev.skip_type, t_T, t_0)) for n in ev.ddim_nfes}
-    curves["Euler (PF-ODE in t)"] = {n: score(euler(x_T, n, "time_uniform", t_T, t_0)) for n in ev.euler_nfes}
-    curves["Euler-Maruyama"] = {n: score(em(x_T, n, "time_uniform", t_T, t_0, jax.random.fold_in(key, 4)))
-                                for n in ev.em_nfes}
+            m: score(runner(x_T, solvers.fast_orders(m, order), ev.skip_type, t_T, t_0)) for m in ev.dpm_nfes}
+    curves["DDIM"] = {m: score(runner(x_T, [1] * m, ev.skip_type, t_T, t_0)) for m in ev.ddim_nfes}
+    curves["Euler (PF-ODE in t)"] = {m: score(euler(x_T, m, "time_uniform", t_T, t_0)) for m in ev.euler_nfes}
+    curves["Euler-Maruyama"] = {m: score(em(x_T, m, "time_uniform", t_T, t_0, jax.random.fold_in(key, 4)))
+                                for m in ev.em_nfes}
     return out
+
+
+def paired_difference(a: dict, b: dict) -> tuple[float, float]:
+    """Mean and SE over replicates of sw2(a) - sw2(b) (same x_T, held-out sets and directions)."""
+    return quality.mean_and_se(np.asarray(a["sw2_reps"]) - np.asarray(b["sw2_reps"]))
 
 
 # ------------------------------------------------------------------ claims and figures
@@ -249,12 +294,14 @@ def gmm_claims(exact_res: dict, learned_res: dict, config) -> list:
             ratio_ddim <= 0.1 and ratio_euler <= 0.02),
         claims_lib.Claim(
             "1b-convergence-orders",
-            f"global orders of DPM-Solver-1/2/3 (log-log fit of mean and of RMS error vs NFE >= {ev.fit_min_nfe}) "
-            "are 1/2/3 within +-0.3",
+            f"global orders of DPM-Solver-1/2/3 (log-log fit of mean and of RMS error vs NFE >= {ev.fit_min_nfe}, "
+            "the asymptotic range of Theorem 3.2) are 1/2/3 within +-0.3",
             "order k (Theorem 3.2)",
             "mean error: " + ", ".join(f"{name.split(' ')[0]} {p:.2f}" for name, p in orders.items())
-            + "; RMS error: "
-            + ", ".join(f"{p:.2f}" for p in exact_res["orders_rms"].values()),
+            + "; RMS error: " + ", ".join(f"{p:.2f}" for p in exact_res["orders_rms"].values())
+            + f"; fit over NFE {ev.prefit_min_nfe}..{ev.prefit_max_nfe}: mean "
+            + "/".join(f"{p:.2f}" for p in exact_res["orders_prefit"].values()) + ", RMS "
+            + "/".join(f"{p:.2f}" for p in exact_res["orders_prefit_rms"].values()),
             order_ok),
         claims_lib.Claim(
             "1c-sliced-W2-at-12-NFE",
@@ -264,20 +311,28 @@ def gmm_claims(exact_res: dict, learned_res: dict, config) -> list:
             sw["dpm3"] < sw["ddim"]),
     ]
     curves = learned_res["curves"]
-    ddim_base = curves["DDIM"][ev.ddim_baseline_nfe]["sw2"]
-    em_base = curves["Euler-Maruyama"][ev.em_baseline_nfe]["sw2"]
-    dpm = {name: min(curves[name][n]["sw2"] for n in ev.dpm_nfes if 10 <= n <= 20)
-           for name in ("DPM-Solver-2 (fast)", "DPM-Solver-3 (fast)")}
-    dpm_at = {name: {n: curves[name][n]["sw2"] for n in ev.dpm_nfes} for name in dpm}
+    ddim_base = curves["DDIM"][ev.ddim_baseline_nfe]
+    em_base = curves["Euler-Maruyama"][ev.em_baseline_nfe]
+    names = ("DPM-Solver-2 (fast)", "DPM-Solver-3 (fast)")
+    window = [n for n in ev.dpm_nfes if 10 <= n <= 20]
+    best = {name: min(window, key=lambda n, c=curves[name]: c[n]["sw2"]) for name in names}
+    fmt = lambda r: f"{r['sw2']:.4f}+-{r['sw2_se']:.4f}"
+    parts = []
+    for name in names:
+        b = curves[name][best[name]]
+        d_ddim, d_em = paired_difference(b, ddim_base), paired_difference(b, em_base)
+        parts.append(f"{name.split(' ')[0]} " + "/".join(fmt(curves[name][n]) for n in ev.dpm_nfes)
+                     + f" (best @{best[name]}: minus DDIM {d_ddim[0]:+.4f}+-{d_ddim[1]:.4f}, "
+                     f"minus EM {d_em[0]:+.4f}+-{d_em[1]:.4f})")
     claims.append(claims_lib.Claim(
         "2-learned-model-quality",
-        f"learned eps: best sliced W2 of DPM-Solver-2 and of DPM-Solver-3 over 10-20 NFE <= DDIM @{ev.ddim_baseline_nfe} "
-        f"and <= Euler-Maruyama @{ev.em_baseline_nfe}",
+        f"learned eps: best mean sliced W2 ({learned_res['n_rep']} replicates) of DPM-Solver-2 and of DPM-Solver-3 "
+        f"over 10-20 NFE <= DDIM @{ev.ddim_baseline_nfe} and <= Euler-Maruyama @{ev.em_baseline_nfe}",
         "DPM-Solver 10-20 NFE ~ DDIM/SDE at 50-1000 NFE (Fig. 3, Table 1)",
-        "; ".join(f"{k.split(' ')[0]} " + "/".join(f"{v:.4f}" for v in dpm_at[k].values()) for k in dpm)
-        + f" (NFE {'/'.join(str(n) for n in ev.dpm_nfes)}); DDIM@{ev.ddim_baseline_nfe} {ddim_base:.4f}; "
-        f"EM@{ev.em_baseline_nfe} {em_base:.4f}; data floor {learned_res['data_floor']['sw2']:.4f}",
-        all(v <= ddim_base and v <= em_base for v in dpm.values())))
+        "; ".join(parts) + f" (NFE {'/'.join(str(n) for n in ev.dpm_nfes)}); DDIM@{ev.ddim_baseline_nfe} "
+        f"{fmt(ddim_base)}; EM@{ev.em_baseline_nfe} {fmt(em_base)}; data floor {fmt(learned_res['data_floor'])}",
+        all(curves[name][best[name]]["sw2"] <= ddim_base["sw2"] and curves[name][best[name]]["sw2"] <= em_base["sw2"]
+            for name in names)))
     ad = exact_res["adaptive"]
     parts, ok = [], True
     for name, r in ad.items():
@@ -302,8 +357,9 @@ def save_figures(workdir: str, exact_res: dict, learned_res: dict, config) -> li
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     ax = axes[0]
     for name, errs in exact_res["errors"].items():
-        ax.loglog(exact_res["nfes"], errs, "o-", label=name)
-        ax.loglog(exact_res["nfes"], exact_res["errors_rms"][name], ":", color=ax.lines[-1].get_color(), lw=1)
+        nfes = exact_res["nfes"][:len(errs)]
+        ax.loglog(nfes, errs, "o-", label=name)
+        ax.loglog(nfes, exact_res["errors_rms"][name], ":", color=ax.lines[-1].get_color(), lw=1)
     for name, r in exact_res["adaptive"].items():
         ax.loglog([r["nfe"]], [r["error"]], "*", ms=14, label=f"{name} (adaptive)")
     ax.set_xlabel("NFE")
@@ -326,10 +382,14 @@ def save_figures(workdir: str, exact_res: dict, learned_res: dict, config) -> li
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for name, curve in learned_res["curves"].items():
         nfes = sorted(curve)
-        ax.semilogx(nfes, [curve[n]["sw2"] for n in nfes], "o-", label=name)
-    ax.axhline(learned_res["data_floor"]["sw2"], color="k", ls="--", lw=1, label="data vs data (floor)")
+        ax.errorbar(nfes, [curve[n]["sw2"] for n in nfes], yerr=[2 * curve[n]["sw2_se"] for n in nfes],
+                    fmt="o-", capsize=2, label=name)
+    ax.set_xscale("log")
+    floor = learned_res["data_floor"]
+    ax.axhspan(floor["sw2"] - 2 * floor["sw2_se"], floor["sw2"] + 2 * floor["sw2_se"], color="k", alpha=0.15,
+               label="held-out data (floor), +-2 SE")
     ax.set_xlabel("NFE")
-    ax.set_ylabel("sliced W2 to held-out data")
+    ax.set_ylabel(f"sliced W2 to held-out data (mean of {learned_res['n_rep']} replicates, +-2 SE)")
     ax.set_title("Learned eps-model: sample quality vs NFE")
     ax.legend(fontsize=7)
     fig.tight_layout()

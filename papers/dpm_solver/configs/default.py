@@ -4,12 +4,13 @@
          python -m papers.dpm_solver.train --config=papers/dpm_solver/configs/default.py:smoke --workdir=/tmp/dpm_solver_smoke
   small  the paper's claims on the 2-D 8-Gaussian ring (common.data.mixture_2d('ring8')), continuous-time
          linear VP schedule (beta in [0.1, 20], t from 1 to 1e-3, steps uniform in lambda):
-         exact-score order/error study in float64 against a diffrax Tsit5 reference (tol 1e-10),
-         adaptive DPM-Solver-12/23 at the paper's tolerances, and an MLP eps-model (4k steps) whose
-         samples are scored by sliced W2 to held-out data.
+         exact-score order/error study in float64 against a diffrax Tsit5 reference (tol 1e-10, NFE up
+         to 1536), adaptive DPM-Solver-12/23 at the paper's tolerances, and an MLP eps-model (4k steps) whose
+         samples (8 replicates x 1024) are scored by sliced W2 to held-out data (mean +- SE).
          python -m papers.dpm_solver.train --config=papers/dpm_solver/configs/default.py:small --workdir=/tmp/dpm_solver_small
          python -m papers.dpm_solver.eval  --config=papers/dpm_solver/configs/default.py:small --workdir=/tmp/dpm_solver_small
-         Measured 2026-11-27, shared 2-core CPU (load ~8): train 126 s + eval 345 s; 3/5 claims pass
+         Measured 2026-11-28, shared 2-core CPU: train 50 s + eval 103 s at load 2-4 (176 s + 333 s at
+         load 7-11); 3/5 claims pass
          (1a at 12 NFE and 2 with the learned model do not reproduce; numbers in the README).
   paper  CIFAR-10 32x32 (binary version in data_dir), DDPM U-Net (ch 128, mult 1,2,2,2, 2 res blocks,
          attention at 16x16), continuous linear VP schedule, sampling at 10/12/15/20 NFE with
@@ -66,19 +67,24 @@ def _base() -> ml_collections.ConfigDict:
     # exact-score study (float64)
     c.eval.n_exact = 1024
     c.eval.ref_tol = 1e-10
-    c.eval.order_nfes = (12, 24, 48, 96, 192, 384)
-    c.eval.fit_min_nfe = 48
+    c.eval.order_nfes = (12, 24, 48, 96, 192, 384, 768, 1536)
+    c.eval.fit_min_nfe = 192         # orders fitted over NFE >= this (the h -> 0 range of Theorem 3.2)
+    c.eval.prefit_min_nfe = 48       # a coarser fit window, reported next to it
+    c.eval.prefit_max_nfe = 384
+    c.eval.baseline_max_nfe = 384    # DPM-Solver-fast and Euler-in-t errors up to this NFE
     c.eval.claim_nfe = 12
     c.eval.adaptive_atol = 0.0078
     c.eval.adaptive_rtol = 0.05
     c.eval.max_ddim_nfe = 8192       # longest DDIM grid the compiled runner accepts
     # learned-model study (float32)
-    c.eval.n_learned = 4096
-    c.eval.n_proj = 256
+    c.eval.n_rep = 8                 # independent replicates (x_T and held-out sets) -> standard errors
+    c.eval.n_learned = 1024          # samples per replicate
+    c.eval.ref_factor = 4            # held-out points per replicate = ref_factor * n_learned
+    c.eval.n_proj = 512
     c.eval.dpm_nfes = (10, 12, 15, 20)
-    c.eval.ddim_nfes = (10, 12, 15, 20, 50, 100, 200)
-    c.eval.euler_nfes = (10, 20, 50, 100, 200)
-    c.eval.em_nfes = (50, 100, 200, 500)
+    c.eval.ddim_nfes = (10, 12, 15, 20, 50, 100)
+    c.eval.euler_nfes = (10, 20, 50, 100)
+    c.eval.em_nfes = (50, 100, 200)
     c.eval.ddim_baseline_nfe = 50
     c.eval.em_baseline_nfe = 200
     # image data (paper config)
@@ -103,8 +109,13 @@ def _smoke() -> ml_collections.ConfigDict:
     c.eval.ref_tol = 1e-6
     c.eval.order_nfes = (12, 24)
     c.eval.fit_min_nfe = 12
+    c.eval.prefit_min_nfe = 12
+    c.eval.prefit_max_nfe = 24
+    c.eval.baseline_max_nfe = 24
     c.eval.max_ddim_nfe = 256
-    c.eval.n_learned = 128
+    c.eval.n_rep = 2
+    c.eval.n_learned = 64
+    c.eval.ref_factor = 2
     c.eval.n_proj = 16
     c.eval.dpm_nfes = (10,)
     c.eval.ddim_nfes = (10,)

@@ -12,7 +12,7 @@ small: the paper's Duffing experiment (duffing_err.m): alpha = 0, dt = 0.3, 10^4
        rotation with 41 Fourier modes; adversarial stages Q in {8, 16, 32, 64}; Lorenz with 4000 snapshots
        and 100 RBFs. Measured (2026-11-28): 2/3 claims pass; claim 1 fails (the max residual of the paper's
        output is 0.099 / 0.103 / 0.105 for N = 100 / 200 / 400: not decreasing, above 0.1); train + eval
-       13m09s wall on the shared 2-core CPU at load average 11-14 (4m01s of CPU time, one BLAS thread).
+       3m53s wall on the shared 2-core CPU at load average 2 (13m09s at load 11-14; one BLAS thread).
 paper: the paper's N sweep round(10^(2:0.05:3.1)) = 100 .. 1259 at the same M; finer grids elsewhere;
        BLAS threads unrestricted. Not run here (the N = 1259 grid alone is ~3876 dense 1259^2 eigensolves).
 """

@@ -6,6 +6,7 @@
 - ``common.checkpoint``  ``Checkpointer`` (orbax; resume; config and corruption guards)
 - ``common.metrics``     ``MetricsWriter`` (metrics.jsonl + TensorBoard), ``Progress``, ``read_metrics``
 - ``common.training``    ``run_loop``, ``run_units`` (resumable work units), ``check_finite``, ``ema_update``
+- ``common.testing``     ``assert_rerun_redoes_nothing``, ``metrics_lines`` (end-to-end test checks)
 - ``common.claims``      ``Claim``, ``write_eval`` (eval.json + printed table)
 - ``common.data``        digits, IDX (MNIST/Fashion-MNIST), CIFAR-10 binary, Gaussian mixtures
 - ``common.binary``      the shared body of every paper's thin train/eval binaries

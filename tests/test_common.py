@@ -10,7 +10,7 @@ import ml_collections
 import numpy as np
 import pytest
 
-from common import checkpoint, claims, config, data, metrics, sharding, training
+from common import checkpoint, claims, config, data, metrics, sharding, testing, training
 
 
 def _builders():
@@ -236,3 +236,20 @@ def test_mesh_spec_and_batch_divisibility_errors():
         sharding.make_mesh([("data", 3)], devices=jax.devices() * 2)
     assert sharding.fsdp_spec((1024, 512), mesh, min_size=10) in (jax.sharding.PartitionSpec(),
                                                                   jax.sharding.PartitionSpec("data", None))
+
+
+def test_assert_rerun_redoes_nothing_catches_new_metrics_and_changed_state(tmp_path):
+    workdir = str(tmp_path)
+    with open(os.path.join(workdir, "metrics.jsonl"), "w") as f:
+        f.write('{"step": 1}\n')
+    state = {"step": 1, "x": np.zeros(3)}
+    load = lambda: (state["step"], {"x": state["x"].copy()})
+    assert testing.assert_rerun_redoes_nothing(lambda: "done", load, workdir) == "done"
+
+    def rerun_writing_metrics():
+        with open(os.path.join(workdir, "metrics.jsonl"), "a") as f:
+            f.write('{"step": 2}\n')
+    with pytest.raises(AssertionError, match="wrote metrics"):
+        testing.assert_rerun_redoes_nothing(rerun_writing_metrics, load, workdir)
+    with pytest.raises(AssertionError):
+        testing.assert_rerun_redoes_nothing(lambda: state.__setitem__("x", np.ones(3)), load, workdir)

@@ -7,7 +7,7 @@ import jax
 import numpy as np
 import pytest
 
-from common import checkpoint, claims, metrics
+from common import checkpoint, claims, metrics, testing
 from papers.hopfield_layers import experiment
 from papers.hopfield_layers.configs import default
 
@@ -26,17 +26,13 @@ def test_train_resume_and_evaluate(tmp_path):
     workdir = str(tmp_path / "run")
     experiment.train_and_evaluate(config, workdir)
     assert os.path.isdir(os.path.join(workdir, "checkpoints", str(config.mil.num_steps)))
-    step, params = _params(config, workdir)
+    step, _ = _params(config, workdir)
     assert step == config.mil.num_steps
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        lines = f.readlines()
+    lines = testing.metrics_lines(workdir)
     assert [json.loads(l)["step"] for l in lines] == list(range(2, config.mil.num_steps + 1, 2))
 
-    experiment.train_and_evaluate(config, workdir)           # everything is done: nothing is redone
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        assert f.readlines() == lines
-    _, again = _params(config, workdir)
-    jax.tree.map(np.testing.assert_array_equal, params, again)
+    testing.assert_rerun_redoes_nothing(   # finished: nothing is redone
+        lambda: experiment.train_and_evaluate(config, workdir), lambda: _params(config, workdir), workdir)
 
     record = claims.read_eval(workdir)
     assert [c["name"] for c in record["claims"]] == CLAIMS

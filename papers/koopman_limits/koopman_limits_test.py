@@ -5,7 +5,7 @@ import jax
 import numpy as np
 import scipy.linalg
 
-from common import checkpoint, claims
+from common import checkpoint, claims, testing
 from papers.koopman_limits import experiment, resdmd, systems
 from papers.koopman_limits.configs import default
 
@@ -152,16 +152,12 @@ def test_train_resume_and_evaluate(tmp_path):
     experiment.train_and_evaluate(config, workdir)
     n_units = len(experiment.unit_names(config))
     assert os.path.isdir(os.path.join(workdir, "checkpoints", str(n_units)))
-    step, results = _state(config, workdir)
+    step, _ = _state(config, workdir)
     assert step == n_units
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        lines = f.readlines()
+    lines = testing.metrics_lines(workdir)
     assert len(lines) == n_units
-    experiment.train_and_evaluate(config, workdir)              # finished: nothing is redone
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        assert f.readlines() == lines
-    _, again = _state(config, workdir)
-    jax.tree.map(np.testing.assert_array_equal, results, again)
+    testing.assert_rerun_redoes_nothing(   # finished: nothing is redone
+        lambda: experiment.train_and_evaluate(config, workdir), lambda: _state(config, workdir), workdir)
     record = claims.read_eval(workdir)
     assert [c["name"] for c in record["claims"]] == CLAIMS
     assert record["metrics"]["rotation"]["max_dist_minus_bound"] <= 1e-12

@@ -4,7 +4,7 @@ import os
 import jax
 import numpy as np
 
-from common import checkpoint, claims
+from common import checkpoint, claims, testing
 from papers.learning_to_relax import experiment
 from papers.learning_to_relax.configs import default
 
@@ -29,15 +29,11 @@ def test_train_resume_and_evaluate(tmp_path):
     res = results["high/0"]
     assert res["costs"].shape == (config.T, config.grid.arms) and res["costs"].min() >= 1
     assert np.all(res["costs"].max(axis=1) <= config.maxiter)
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        lines = f.readlines()
+    lines = testing.metrics_lines(workdir)
     assert len(lines) == n_units
 
-    experiment.train_and_evaluate(config, workdir)              # finished: nothing is redone
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        assert f.readlines() == lines
-    _, again = _state(config, workdir)
-    jax.tree.map(np.testing.assert_array_equal, results, again)
+    testing.assert_rerun_redoes_nothing(   # finished: nothing is redone
+        lambda: experiment.train_and_evaluate(config, workdir), lambda: _state(config, workdir), workdir)
 
     record = claims.read_eval(workdir)
     assert [c["name"] for c in record["claims"]] == CLAIMS

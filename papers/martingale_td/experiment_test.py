@@ -5,7 +5,7 @@ import os
 import jax
 import numpy as np
 
-from common import checkpoint, claims
+from common import checkpoint, claims, testing
 from papers.martingale_td import experiment
 from papers.martingale_td.configs import default
 
@@ -24,17 +24,13 @@ def test_train_resume_and_evaluate(tmp_path):
     units = experiment.build_units(config)
     experiment.train_and_evaluate(config, workdir)
     assert os.path.isdir(os.path.join(workdir, "checkpoints", str(len(units))))
-    step, results = _state(config, workdir)
+    step, _ = _state(config, workdir)
     assert step == len(units)
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        lines = f.readlines()
+    lines = testing.metrics_lines(workdir)
     assert [json.loads(l)["step"] for l in lines] == list(range(1, len(units) + 1))
 
-    record = experiment.train_and_evaluate(config, workdir)     # finished: nothing is redone
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        assert f.readlines() == lines
-    _, again = _state(config, workdir)
-    jax.tree.map(np.testing.assert_array_equal, results, again)
+    record = testing.assert_rerun_redoes_nothing(   # finished: nothing is redone
+        lambda: experiment.train_and_evaluate(config, workdir), lambda: _state(config, workdir), workdir)
 
     assert [c["name"] for c in record["claims"]] == experiment.CLAIMS
     saved = claims.read_eval(workdir)

@@ -4,7 +4,7 @@ import os
 import jax
 import numpy as np
 
-from common import checkpoint, claims
+from common import checkpoint, claims, testing
 from papers.model_collapse_accumulate import experiment
 from papers.model_collapse_accumulate.configs import default
 
@@ -31,15 +31,11 @@ def test_train_resume_and_evaluate(tmp_path):
     # generation 1 sees only real data in both regimes and both use the same key
     np.testing.assert_allclose(results["vae/replace"]["nelbo"][0], results["vae/accumulate"]["nelbo"][0], rtol=1e-5)
     assert np.all(np.isfinite(results["lm/replace"]["ce"])) and np.all(results["lm/replace"]["ce"] > 0)
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        lines = f.readlines()
+    lines = testing.metrics_lines(workdir)
     assert len(lines) == n_units
 
-    experiment.train_and_evaluate(config, workdir)              # finished: nothing is redone
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        assert f.readlines() == lines
-    _, again = _state(config, workdir)
-    jax.tree.map(np.testing.assert_array_equal, results, again)
+    testing.assert_rerun_redoes_nothing(   # finished: nothing is redone
+        lambda: experiment.train_and_evaluate(config, workdir), lambda: _state(config, workdir), workdir)
 
     record = claims.read_eval(workdir)
     assert [c["name"] for c in record["claims"]] == CLAIMS

@@ -5,7 +5,7 @@ import jax
 import numpy as np
 import pytest
 
-from common import checkpoint, claims
+from common import checkpoint, claims, testing
 from common.config import ConfigError
 from papers.mup_feature_learning import experiment
 from papers.mup_feature_learning.configs import default
@@ -36,15 +36,11 @@ def test_train_resume_and_evaluate(tmp_path):
     assert np.all(np.isfinite(results["transfer"]["loss"]))
     acc = results["digits"]["mup/acc"]
     assert np.all((acc >= 0) & (acc <= 1))
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        lines = f.readlines()
+    lines = testing.metrics_lines(workdir)
     assert len(lines) == n_units
 
-    experiment.train_and_evaluate(config, workdir)              # finished: nothing is redone
-    with open(os.path.join(workdir, "metrics.jsonl")) as f:
-        assert f.readlines() == lines
-    _, again = _state(config, workdir)
-    jax.tree.map(np.testing.assert_array_equal, results, again)
+    testing.assert_rerun_redoes_nothing(   # finished: nothing is redone
+        lambda: experiment.train_and_evaluate(config, workdir), lambda: _state(config, workdir), workdir)
 
     record = claims.read_eval(workdir)
     assert [c["name"] for c in record["claims"]] == CLAIMS

@@ -7,6 +7,8 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
+from common.checkpoint import Checkpointer
+
 
 def metrics_lines(workdir: str) -> list[str]:
     """The lines of ``<workdir>/metrics.jsonl``."""
@@ -28,3 +30,26 @@ def assert_rerun_redoes_nothing(run: Callable[[], Any], load_state: Callable[[],
     assert step_again == step, f"the rerun moved the checkpoint from step {step} to {step_again}"
     jax.tree.map(np.testing.assert_array_equal, before, after)
     return out
+
+
+def unit_state(workdir: str, config, make_initial: Callable[[], Any]) -> tuple[int, Any]:
+    """(number of finished units, results as numpy) of the latest checkpoint of a work-unit run
+    (:func:`common.training.run_units_in`). ``make_initial()`` builds the run's initial state, the restore
+    target; it is called with float64 enabled, so float64 results come back as float64."""
+    with jax.enable_x64(True), Checkpointer(workdir, config) as ckpt:
+        state = ckpt.restore_or(make_initial())
+        return int(state.step), jax.tree.map(np.asarray, state.results)
+
+
+def assert_units_run_once(run: Callable[[], Any], workdir: str, config, make_initial: Callable[[], Any],
+                          n_units: int):
+    """End-to-end check of a work-unit paper: ``run()`` (train and eval) on a fresh ``workdir`` finishes all
+    ``n_units`` units, checkpoints the last one and logs one metrics line per unit; running it again on the
+    finished workdir redoes nothing (:func:`assert_rerun_redoes_nothing`). Returns the results."""
+    run()
+    assert os.path.isdir(os.path.join(workdir, "checkpoints", str(n_units))), "the last unit was not checkpointed"
+    step, results = unit_state(workdir, config, make_initial)
+    assert step == n_units, f"{step} of {n_units} units finished"
+    assert len(metrics_lines(workdir)) == n_units, "expected one metrics line per unit"
+    assert_rerun_redoes_nothing(run, lambda: unit_state(workdir, config, make_initial), workdir)
+    return results

@@ -75,6 +75,37 @@ def run_units(state, names: Sequence[str], run_one: Callable[[str], tuple[dict, 
     return state
 
 
+def run_units_in(workdir: str, config, initial, names: Sequence[str], run_one: Callable[[str], tuple[dict, dict]],
+                 *, name: str = "units"):
+    """:func:`run_units` with its own checkpoint and metrics in ``workdir``: restores the latest checkpoint
+    (or starts from ``initial``), runs the unfinished units, saves every ``config.checkpoint_every``-th unit
+    and the last, and closes both files also when a unit raises. Returns the final state."""
+    every = int(config.get("checkpoint_every", 1))
+    checkpointer = Checkpointer(workdir, config, save_every=every)
+    writer = MetricsWriter(workdir)
+    try:
+        state = checkpointer.restore_or(initial)
+        return run_units(state, names, run_one, checkpointer=checkpointer, writer=writer,
+                         checkpoint_every=every, name=name)
+    finally:
+        checkpointer.close()
+        writer.close()
+
+
+def load_finished_units(workdir: str, config, initial, n_units: int, train_module: str):
+    """The state that :func:`run_units_in` left in ``workdir``, for eval. Raises FileNotFoundError when there
+    is no checkpoint and RuntimeError when fewer than ``n_units`` units are finished; both name the command
+    (``python -m <train_module>``) that finishes the run. The checkpoint is only read."""
+    with Checkpointer(workdir, config) as checkpointer:
+        if checkpointer.latest_step() is None:
+            raise FileNotFoundError(f"no checkpoint in {workdir}: run `python -m {train_module}` first")
+        state = checkpointer.restore_or(initial)
+    if int(state.step) < n_units:
+        raise RuntimeError(f"{workdir} holds {int(state.step)}/{n_units} finished units: "
+                           f"run `python -m {train_module}` again to finish them")
+    return state
+
+
 PREEMPT_ENV = "REPRO_PREEMPT_AT_STEP"
 PREEMPTED_EXIT_CODE = 75
 

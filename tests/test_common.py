@@ -148,20 +148,33 @@ def test_run_units_resumes_after_the_last_saved_unit(tmp_path):
         ran.append(unit)
         return {"x": jnp.full((2,), float(names.index(unit)))}, {f"{unit}/x": float(names.index(unit))}
 
-    initial = _UnitState(step=jnp.asarray(0, jnp.int32), results={u: {"x": jnp.zeros(2)} for u in names})
+    make_initial = lambda: _UnitState(step=jnp.asarray(0, jnp.int32), results={u: {"x": jnp.zeros(2)} for u in names})
     cfg = config.build_config("small", _builders())
-    with checkpoint.Checkpointer(str(tmp_path), cfg) as ck:
-        w = metrics.MetricsWriter(str(tmp_path))
-        training.run_units(initial, names[:2], run_one, checkpointer=ck, writer=w)
-        w.close()
-    with checkpoint.Checkpointer(str(tmp_path), cfg) as ck:
-        w = metrics.MetricsWriter(str(tmp_path))
-        state = training.run_units(ck.restore_or(initial), names, run_one, checkpointer=ck, writer=w)
-        w.close()
+    workdir = str(tmp_path)
+    with pytest.raises(FileNotFoundError, match="python -m papers.x.train"):
+        training.load_finished_units(workdir, cfg, make_initial(), 3, "papers.x.train")
+    training.run_units_in(workdir, cfg, make_initial(), names[:2], run_one)
+    with pytest.raises(RuntimeError, match="2/3 finished units"):
+        training.load_finished_units(workdir, cfg, make_initial(), 3, "papers.x.train")
+    state = training.run_units_in(workdir, cfg, make_initial(), names, run_one)
     assert ran == ["a", "b", "c"] and int(state.step) == 3
-    np.testing.assert_array_equal(np.asarray(state.results["c"]["x"]), [2.0, 2.0])
-    records = metrics.read_metrics(str(tmp_path))
+    loaded = training.load_finished_units(workdir, cfg, make_initial(), 3, "papers.x.train")
+    np.testing.assert_array_equal(np.asarray(loaded.results["c"]["x"]), [2.0, 2.0])
+    records = metrics.read_metrics(workdir)
     assert [r["step"] for r in records] == [1, 2, 3] and "b/seconds" in records[1]
+
+    # the end-to-end check of work-unit papers: passes for a resumable run, fails for one that redoes work
+    run = lambda: training.run_units_in(str(tmp_path / "e2e"), cfg, make_initial(), names, run_one)
+    results = testing.assert_units_run_once(run, str(tmp_path / "e2e"), cfg, make_initial, 3)
+    np.testing.assert_array_equal(results["b"]["x"], [1.0, 1.0])
+
+    def redo():   # ignores the checkpoint: every call runs all units again
+        with checkpoint.Checkpointer(str(tmp_path / "redo"), cfg) as ck:
+            writer = metrics.MetricsWriter(str(tmp_path / "redo"))
+            training.run_units(make_initial(), names, run_one, checkpointer=ck, writer=writer)
+            writer.close()
+    with pytest.raises(AssertionError, match="wrote metrics"):
+        testing.assert_units_run_once(redo, str(tmp_path / "redo"), cfg, make_initial, 3)
 
 
 def test_claims_written_and_formatted(tmp_path):

@@ -27,10 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import checkpoint as ckpt_lib
 from common import claims as claims_lib
 from common import distributed
-from common import metrics as metrics_lib
 from common import training
 from papers.koopman_limits import resdmd, systems
 
@@ -222,32 +220,19 @@ def train_and_evaluate(config, workdir: str):
 
 def _run_units(config, workdir):
     with jax.enable_x64(True):
-        names = unit_names(config)
-        checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every)
-        writer = metrics_lib.MetricsWriter(workdir)
-        state = checkpointer.restore_or(initial_state(config))
-
         def run_one(name):
             res = {k: jnp.asarray(v, jnp.float64) for k, v in run_unit(config, name).items()}
             return res, {f"{name}/{k}": float(v) for k, v in res.items() if v.ndim == 0}
 
-        training.run_units(state, names, run_one, checkpointer=checkpointer, writer=writer,
-                           name="koopman_limits units")
-        checkpointer.close()
-        writer.close()
+        training.run_units_in(workdir, config, initial_state(config), unit_names(config), run_one,
+                              name="koopman_limits units")
 
 
 # ----------------------------------------------------------------------------- evaluation
 
 def _load(config, workdir):
-    checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every)
-    if checkpointer.latest_step() is None:
-        raise FileNotFoundError(f"no checkpoint in {workdir}: run papers.koopman_limits.train first")
-    state = checkpointer.restore_or(initial_state(config))
-    checkpointer.close()
-    n = len(unit_names(config))
-    if int(state.step) < n:
-        raise RuntimeError(f"{workdir} holds {int(state.step)}/{n} finished units: run train again to finish them")
+    state = training.load_finished_units(workdir, config, initial_state(config), len(unit_names(config)),
+                                         "papers.koopman_limits.train")
     return state, jax.tree.map(np.asarray, state.results)
 
 

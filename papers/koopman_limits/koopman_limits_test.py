@@ -1,11 +1,10 @@
 """Unit tests of the ResDMD math and an end-to-end smoke test (train -> checkpoint -> resume -> eval)."""
 import os
 
-import jax
 import numpy as np
 import scipy.linalg
 
-from common import checkpoint, claims, testing
+from common import claims, testing
 from papers.koopman_limits import experiment, resdmd, systems
 from papers.koopman_limits.configs import default
 
@@ -140,24 +139,11 @@ def test_ball_minima_selects_basin_minima():
     assert g.shape == (51, 76) and abs(g[0, 0] - (-0.5)) < 1e-15 and abs(g[-1, -1] - (1 + 1j)) < 1e-12
 
 
-def _state(config, workdir):
-    with jax.enable_x64(True), checkpoint.Checkpointer(workdir, config) as ckpt:
-        state = ckpt.restore_or(experiment.initial_state(config))
-        return int(state.step), jax.tree.map(np.asarray, state.results)
-
-
 def test_train_resume_and_evaluate(tmp_path):
     config = default.get_config("smoke")
     workdir = str(tmp_path / "run")
-    experiment.train_and_evaluate(config, workdir)
-    n_units = len(experiment.unit_names(config))
-    assert os.path.isdir(os.path.join(workdir, "checkpoints", str(n_units)))
-    step, _ = _state(config, workdir)
-    assert step == n_units
-    lines = testing.metrics_lines(workdir)
-    assert len(lines) == n_units
-    testing.assert_rerun_redoes_nothing(   # finished: nothing is redone
-        lambda: experiment.train_and_evaluate(config, workdir), lambda: _state(config, workdir), workdir)
+    testing.assert_units_run_once(lambda: experiment.train_and_evaluate(config, workdir), workdir, config,
+                                  lambda: experiment.initial_state(config), len(experiment.unit_names(config)))
     record = claims.read_eval(workdir)
     assert [c["name"] for c in record["claims"]] == CLAIMS
     assert record["metrics"]["rotation"]["max_dist_minus_bound"] <= 1e-12

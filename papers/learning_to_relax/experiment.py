@@ -21,10 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import checkpoint as ckpt_lib
 from common import claims as claims_lib
 from common import distributed
-from common import metrics as metrics_lib
 from common import training
 from papers.learning_to_relax import instances, learners
 
@@ -102,11 +100,6 @@ def run_sequence(config, dist: str, trial: int) -> dict:
 def train_and_evaluate(config, workdir: str):
     """Runs the unfinished work units (resuming after the last finished one), then evaluates."""
     with jax.enable_x64(True):
-        names = unit_names(config)
-        checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every)
-        writer = metrics_lib.MetricsWriter(workdir)
-        state = checkpointer.restore_or(initial_state(config))
-
         def run_one(name):
             if name == "young_check":
                 res = run_young_check(config)
@@ -115,10 +108,8 @@ def train_and_evaluate(config, workdir: str):
             res = run_sequence(config, dist, int(trial))
             return res, {f"{dist}/{trial}/{k}": v for k, v in summarize_sequence(res).items()}
 
-        training.run_units(state, names, run_one, checkpointer=checkpointer, writer=writer,
-                           checkpoint_every=config.checkpoint_every, name="learning_to_relax units")
-        checkpointer.close()
-        writer.close()
+        training.run_units_in(workdir, config, initial_state(config), unit_names(config), run_one,
+                              name="learning_to_relax units")
     return evaluate(config, workdir)
 
 
@@ -158,16 +149,8 @@ def regret_exponent(curve: np.ndarray) -> float:
 
 
 def _load(config, workdir: str) -> ExperimentState:
-    checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every)
-    if checkpointer.latest_step() is None:
-        raise FileNotFoundError(f"no checkpoint in {workdir}: run papers.learning_to_relax.train first")
-    state = checkpointer.restore_or(initial_state(config))
-    checkpointer.close()
-    n = len(unit_names(config))
-    if int(state.step) < n:
-        raise RuntimeError(f"{workdir} holds {int(state.step)}/{n} finished units: "
-                           "run papers.learning_to_relax.train again to finish them")
-    return state
+    return training.load_finished_units(workdir, config, initial_state(config), len(unit_names(config)),
+                                        "papers.learning_to_relax.train")
 
 
 def compute_metrics(config, state) -> dict:

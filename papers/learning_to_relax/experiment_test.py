@@ -1,10 +1,9 @@
 """End-to-end smoke test: train -> checkpoint -> train again (resumes, nothing redone) -> eval."""
 import os
 
-import jax
 import numpy as np
 
-from common import checkpoint, claims, testing
+from common import claims, testing
 from papers.learning_to_relax import experiment
 from papers.learning_to_relax.configs import default
 
@@ -12,28 +11,15 @@ CLAIMS = ["1_grid_matches_young", "2a_tsallis_vs_best_fixed", "2b_tsallis_vs_gau
           "3a_chebcb_beats_best_fixed", "3b_chebcb_near_instance_optimal"]
 
 
-def _state(config, workdir):
-    with jax.enable_x64(True), checkpoint.Checkpointer(workdir, config) as ckpt:
-        state = ckpt.restore_or(experiment.initial_state(config))
-        return int(state.step), jax.tree.map(np.asarray, state.results)
-
-
 def test_train_resume_and_evaluate(tmp_path):
     config = default.get_config("smoke")
     workdir = str(tmp_path / "run")
-    experiment.train_and_evaluate(config, workdir)
-    n_units = len(experiment.unit_names(config))
-    assert os.path.isdir(os.path.join(workdir, "checkpoints", str(n_units)))
-    step, results = _state(config, workdir)
-    assert step == n_units
+    results = testing.assert_units_run_once(lambda: experiment.train_and_evaluate(config, workdir), workdir,
+                                            config, lambda: experiment.initial_state(config),
+                                            len(experiment.unit_names(config)))
     res = results["high/0"]
     assert res["costs"].shape == (config.T, config.grid.arms) and res["costs"].min() >= 1
     assert np.all(res["costs"].max(axis=1) <= config.maxiter)
-    lines = testing.metrics_lines(workdir)
-    assert len(lines) == n_units
-
-    testing.assert_rerun_redoes_nothing(   # finished: nothing is redone
-        lambda: experiment.train_and_evaluate(config, workdir), lambda: _state(config, workdir), workdir)
 
     record = claims.read_eval(workdir)
     assert [c["name"] for c in record["claims"]] == CLAIMS

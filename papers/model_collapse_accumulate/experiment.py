@@ -18,11 +18,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import checkpoint as ckpt_lib
 from common import claims as claims_lib
 from common import data as data_lib
 from common import distributed
-from common import metrics as metrics_lib
 from common import training
 from papers.model_collapse_accumulate import density, linear, lm, vae
 
@@ -137,29 +135,21 @@ def summarize(unit: str, res: dict) -> dict:
 def train_and_evaluate(config, workdir: str):
     """Runs the unfinished work units (resuming after the last finished one), then evaluates."""
     with jax.enable_x64(True):
-        names = unit_names(config)
-        checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every)
-        writer = metrics_lib.MetricsWriter(workdir)
-        state = checkpointer.restore_or(initial_state(config))
-
         def run_one(name):
             res = {k: jnp.asarray(v, jnp.float64) for k, v in run_unit(config, name).items()}
             return res, summarize(name, res)
 
-        training.run_units(state, names, run_one, checkpointer=checkpointer, writer=writer,
-                           name="model_collapse units")
-        checkpointer.close()
-        writer.close()
+        training.run_units_in(workdir, config, initial_state(config), unit_names(config), run_one,
+                              name="model_collapse units")
     return evaluate(config, workdir)
 
 
 # ----------------------------------------------------------------------------- evaluation
 
 def load_results(config, workdir: str) -> dict:
-    with jax.enable_x64(True), ckpt_lib.Checkpointer(workdir, config) as ckpt:
-        state = ckpt.restore_or(initial_state(config))
-        if int(state.step) < len(unit_names(config)):
-            raise RuntimeError(f"{workdir} holds {int(state.step)}/{len(unit_names(config))} finished units; run train first")
+    with jax.enable_x64(True):
+        state = training.load_finished_units(workdir, config, initial_state(config), len(unit_names(config)),
+                                             "papers.model_collapse_accumulate.train")
         return jax.tree.map(np.asarray, state.results)
 
 

@@ -1,10 +1,9 @@
 """End-to-end smoke test: train -> checkpoint -> train again (resumes, nothing redone) -> eval."""
 import os
 
-import jax
 import numpy as np
 
-from common import checkpoint, claims, testing
+from common import claims, testing
 from papers.model_collapse_accumulate import experiment
 from papers.model_collapse_accumulate.configs import default
 
@@ -12,30 +11,17 @@ CLAIMS = ["1a_linear_replace_linear_growth", "1b_linear_accumulate_bounded", "2a
           "2b_gaussian_accumulate_stable", "2c_vae_replace_collapses", "2d_vae_accumulate_stable", "3a_lm_replace_collapses", "3b_lm_accumulate_stable"]
 
 
-def _state(config, workdir):
-    with jax.enable_x64(True), checkpoint.Checkpointer(workdir, config) as ckpt:
-        state = ckpt.restore_or(experiment.initial_state(config))
-        return int(state.step), jax.tree.map(np.asarray, state.results)
-
-
 def test_train_resume_and_evaluate(tmp_path):
     config = default.get_config("smoke")
     workdir = str(tmp_path / "run")
-    experiment.train_and_evaluate(config, workdir)
-    n_units = len(experiment.unit_names(config))
-    assert os.path.isdir(os.path.join(workdir, "checkpoints", str(n_units)))
-    step, results = _state(config, workdir)
-    assert step == n_units
+    results = testing.assert_units_run_once(lambda: experiment.train_and_evaluate(config, workdir), workdir,
+                                            config, lambda: experiment.initial_state(config),
+                                            len(experiment.unit_names(config)))
     assert results["gaussian/replace"]["nll"].shape == (config.gaussian.reps, config.gaussian.generations)
     assert np.all(np.isfinite(results["vae/accumulate"]["nelbo"])) and np.all(results["vae/accumulate"]["nelbo"] > 0)
     # generation 1 sees only real data in both regimes and both use the same key
     np.testing.assert_allclose(results["vae/replace"]["nelbo"][0], results["vae/accumulate"]["nelbo"][0], rtol=1e-5)
     assert np.all(np.isfinite(results["lm/replace"]["ce"])) and np.all(results["lm/replace"]["ce"] > 0)
-    lines = testing.metrics_lines(workdir)
-    assert len(lines) == n_units
-
-    testing.assert_rerun_redoes_nothing(   # finished: nothing is redone
-        lambda: experiment.train_and_evaluate(config, workdir), lambda: _state(config, workdir), workdir)
 
     record = claims.read_eval(workdir)
     assert [c["name"] for c in record["claims"]] == CLAIMS

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import os
 import time
 
@@ -95,29 +96,31 @@ def problem_key(config, name):
 _SIM_CACHE: dict = {}
 
 
-def _programs(problem):
-    """Jitted simulation pieces of one problem: fine increments (static sizes) and Euler (static stride)."""
-    if id(problem) not in _SIM_CACHE or _SIM_CACHE[id(problem)][0] is not problem:
-        def increments(key, n_paths, n_fine):
-            k0, kw = jax.random.split(key)
-            return sde.initial_states(problem, k0, n_paths), sde.brownian_increments(kw, n_paths, n_fine,
-                                                                                      problem.horizon)
+@functools.partial(jax.jit, static_argnums=(4, 5))
+def _increments(key, x0_mean, x0_std, dw_scale, n_paths: int, n_fine: int):
+    """X_0 and fine Brownian increments as in ``sde.simulate``; the problem's constants are arguments, so one
+    compiled program serves every problem of the same sizes."""
+    k0, kw = jax.random.split(key)
+    x0 = x0_mean + x0_std * jax.random.normal(k0, (n_paths,), jnp.float64)
+    return x0, jax.random.normal(kw, (n_paths, n_fine), jnp.float64) * dw_scale
 
+
+def _euler_program(problem):
+    """Jitted Euler-Maruyama of one problem on the grid of a static stride, cached per problem."""
+    if id(problem) not in _SIM_CACHE or _SIM_CACHE[id(problem)][0] is not problem:
         def euler(x0, dw_fine, stride):
             return sde.euler_maruyama(problem, x0, sde.coarsen(dw_fine, stride))
-        _SIM_CACHE[id(problem)] = (problem, jax.jit(increments, static_argnums=(1, 2)),
-                                   jax.jit(euler, static_argnums=(2,)))
-    return _SIM_CACHE[id(problem)][1:]
+        _SIM_CACHE[id(problem)] = (problem, jax.jit(euler, static_argnums=(2,)))
+    return _SIM_CACHE[id(problem)][1]
 
 
 def replication_paths(problem, key, n_paths: int, n_fine: int, stride: int):
     """Paths of one replication on the grid dt = T stride / n_fine (one Brownian motion for all strides).
 
-    Same result as ``sde.simulate``; the jitted pieces are cached per problem so units do not recompile.
+    Same result as ``sde.simulate``; the jitted pieces are cached so units do not recompile.
     """
-    increments, euler = _programs(problem)
-    x0, dw = increments(key, n_paths, n_fine)
-    return euler(x0, dw, stride)
+    x0, dw = _increments(key, problem.x0_mean, problem.x0_std, math.sqrt(problem.horizon / n_fine), n_paths, n_fine)
+    return _euler_program(problem)(x0, dw, stride)
 
 
 _PROBLEMS: dict = {}
@@ -146,7 +149,7 @@ _OFFLINE_CACHE: dict = {}
 
 
 def offline_program(config, name: str):
-    """A jitted (ts, xs) -> (statistics, offline thetas) for one problem, cached per (config, problem)."""
+    """A jitted (ts, xs) -> statistics of the offline methods for one problem, cached per (config, problem)."""
     key = (id(config), id(get_problem(config, name)))
     if key not in _OFFLINE_CACHE:
         problem = get_problem(config, name)
@@ -154,15 +157,10 @@ def offline_program(config, name: str):
 
         @jax.jit
         def program(ts, xs):
-            stats = statistics(config, problem, td, ts, xs)
-            return stats, offline_thetas(stats)
+            return statistics(config, problem, td, ts, xs)
         _OFFLINE_CACHE.clear()
         _OFFLINE_CACHE[key] = program
     return _OFFLINE_CACHE[key]
-
-
-def offline_thetas(stats) -> jnp.ndarray:
-    return jnp.stack([methods.solve(stats, n) for n in methods.LINEAR_OFFLINE])
 
 
 def eval_paths(config, name, problem):
@@ -172,28 +170,36 @@ def eval_paths(config, name, problem):
 
 # ----------------------------------------------------------------------------- templates (shapes of results)
 
+_TEMPLATES: dict = {}
+
+
 def _stats_template(config, problem, td):
-    ts = jnp.linspace(0.0, problem.horizon, 3)
-    xs = jnp.zeros((1, 3))
-    return jax.eval_shape(lambda: methods.batch_statistics(problem, ts, xs, td, test_degree(config, td),
-                                                           config.td_lambda, chunk=1))
+    """Shapes of ``methods.batch_statistics`` (traced once per problem and degrees, then cached)."""
+    key = (id(problem), td, test_degree(config, td), float(config.td_lambda))
+    if key not in _TEMPLATES or _TEMPLATES[key][0] is not problem:
+        ts = jnp.linspace(0.0, problem.horizon, 3)
+        xs = jnp.zeros((1, 3))
+        _TEMPLATES[key] = (problem, jax.eval_shape(lambda: methods.batch_statistics(
+            problem, ts, xs, td, test_degree(config, td), config.td_lambda, chunk=1)))
+    return _TEMPLATES[key][1]
 
 
 def unit_template(config, unit: Unit) -> dict:
     problem = get_problem(config, unit.problem)
     td = time_degree(config, unit.problem)
     d = value_lib.num_linear_features(td)
-    zeros = lambda s: jnp.zeros(s.shape, s.dtype)
-    stats = jax.tree.map(zeros, _stats_template(config, problem, td))
+    zeros = lambda shape, dtype=jnp.float64: jnp.asarray(np.zeros(shape, dtype))   # no XLA program per shape
+    stats = _stats_template(config, problem, td)
     if unit.kind == "main":
-        return {"stats": stats, "stats_brief": stats, "theta": jnp.zeros((len(LINEAR), d)),
-                "nn_err": jnp.zeros((len(NEURAL),)), "seconds": jnp.zeros(())}
+        stats = jax.tree.map(lambda a: zeros(a.shape, a.dtype), stats)
+        return {"stats": stats, "stats_brief": stats, "theta": zeros((len(LINEAR), d)),
+                "nn_err": zeros((len(NEURAL),)), "seconds": zeros(())}
     if unit.kind == "pool":
         nb, strides = config.pool.batches_per_unit, config.strides
     else:
         nb, strides = config.conv.batches_per_unit, conv_strides(config)
-    batched = jax.tree.map(lambda a: jnp.zeros((nb,) + a.shape, a.dtype), stats)
-    return {"stats": {f"s{s}": batched for s in strides}, "seconds": jnp.zeros(())}
+    batched = jax.tree.map(lambda a: zeros((nb,) + a.shape, a.dtype), stats)
+    return {"stats": {f"s{s}": batched for s in strides}, "seconds": zeros(())}
 
 
 def initial_state(config, units) -> ExperimentState:
@@ -210,8 +216,9 @@ def run_main(config, unit: Unit) -> dict:
     key = jax.random.fold_in(problem_key(config, unit.problem), 0)
     ts, xs = replication_paths(problem, key, config.n_paths, config.n_fine, unit.stride)
     ts_e, xs_e = eval_paths(config, unit.problem, problem)
-    stats, theta_off = offline_program(config, unit.problem)(ts, xs)
-    stats_brief, _ = offline_program(config, unit.problem)(ts, xs[:config.n_paths_brief])
+    stats = offline_program(config, unit.problem)(ts, xs)
+    stats_brief = offline_program(config, unit.problem)(ts, xs[:config.n_paths_brief])
+    theta_off = methods.offline_thetas(stats)
     on, nn = config.online, config.neural
     spec = methods.OnlineSpec("td0", on.lr_td0, on.lr_decay_batches, on.batch_paths, on.epochs, config.td_lambda)
     spec_ml = dataclasses.replace(spec, kind="ml", lr=on.lr_ml)
@@ -231,11 +238,11 @@ def run_main(config, unit: Unit) -> dict:
 
     nkeys = jax.random.split(jax.random.fold_in(key, 3000), 2)
     if on.epochs == 0 and nn.steps == 0:      # smoke: online and neural fits off (methods_test covers them)
-        theta_on = jnp.full((len(ONLINE), theta_off.shape[1]), jnp.nan)
-        nn_err = jnp.full((len(NEURAL),), jnp.nan)
+        theta_on = np.full((len(ONLINE), theta_off.shape[1]), np.nan)
+        nn_err = np.full((len(NEURAL),), np.nan)
     else:
         theta_on, nn_err = learn(ts, xs, ts_e, xs_e, nkeys)
-    return {"stats": stats, "stats_brief": stats_brief, "theta": jnp.concatenate([theta_off, theta_on], 0),
+    return {"stats": stats, "stats_brief": stats_brief, "theta": np.concatenate([theta_off, theta_on], 0),
             "nn_err": nn_err}
 
 
@@ -264,8 +271,8 @@ def run_batches(config, unit: Unit) -> dict:
 def run_unit(config, unit: Unit) -> dict:
     t0 = time.time()
     out = {"main": run_main, "pool": run_batches, "conv": run_batches}[unit.kind](config, unit)
-    out = jax.block_until_ready(jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), out))
-    out["seconds"] = jnp.asarray(time.time() - t0, jnp.float64)
+    out = jax.block_until_ready(jax.tree.map(lambda a: jnp.asarray(np.asarray(a, np.float64)), out))
+    out["seconds"] = jnp.asarray(np.float64(time.time() - t0))
     return out
 
 
@@ -308,29 +315,25 @@ def load_state(config, workdir: str) -> tuple[list[Unit], ExperimentState]:
     return units, state
 
 
-@jax.jit
-def _errors_jit(err_stats, thetas):
-    return jax.vmap(lambda th: methods.linear_relative_error(err_stats, th))(thetas)
-
-
 def _errors(err_stats, thetas) -> np.ndarray:
-    """Relative L2 errors of a stack of linear thetas [..., d] -> [...]."""
-    thetas = jnp.asarray(thetas)
+    """Relative L2 errors of a stack of linear thetas [..., d] -> [...] (``_rel_err`` row by row, NumPy)."""
+    es = {k: np.asarray(v) for k, v in err_stats.items()}
+    thetas = np.asarray(thetas)
     flat = thetas.reshape(-1, thetas.shape[-1])
-    return np.asarray(_errors_jit(err_stats, flat)).reshape(thetas.shape[:-1])
+    return np.asarray([_rel_err(es, th) for th in flat]).reshape(thetas.shape[:-1])
 
 
-def _thetas_np(stats) -> np.ndarray:
-    """The offline estimators [len(LINEAR_OFFLINE), d] from one statistics dict (NumPy, float64)."""
-    out = []
-    for n in methods.LINEAR_OFFLINE:
-        if n == "gtd":
-            C, c = (np.asarray(v) for v in stats["gtd_C"])
-            Mi_C = np.linalg.solve(np.asarray(stats["gtd_M"][0]), C)
-            out.append(np.linalg.solve(C.T @ Mi_C, Mi_C.T @ c))
-        else:
-            out.append(np.linalg.solve(*(np.asarray(v) for v in stats[n])))
-    return np.stack(out)
+_ERR_CACHE: dict = {}
+
+
+def error_statistics(config, name: str):
+    """``methods.error_statistics`` on the evaluation paths of one problem (jitted once per problem)."""
+    problem = get_problem(config, name)
+    if id(problem) not in _ERR_CACHE or _ERR_CACHE[id(problem)][0] is not problem:
+        _ERR_CACHE[id(problem)] = (problem, jax.jit(methods.error_statistics, static_argnums=(0, 3)))
+    ts_e, xs_e = eval_paths(config, name, problem)
+    es = _ERR_CACHE[id(problem)][1](problem, ts_e, xs_e, time_degree(config, name))
+    return {k: np.asarray(v) for k, v in es.items()}
 
 
 def _concat_batches(state, unit_names, grid: str) -> dict:
@@ -343,8 +346,9 @@ def _jackknife_thetas(batched):
     """Estimators of the pooled statistics (mean over the B batches) and the B leave-one-batch-out ones."""
     B = jax.tree.leaves(batched)[0].shape[0]
     total = jax.tree.map(lambda a: a.sum(0), batched)
-    full = _thetas_np(jax.tree.map(lambda t: t / B, total))
-    loo = [_thetas_np(jax.tree.map(lambda t, a: (t - a[b]) / (B - 1), total, batched)) for b in range(B)]
+    full = methods.offline_thetas(jax.tree.map(lambda t: t / B, total))
+    loo = [methods.offline_thetas(jax.tree.map(lambda t, a: (t - a[b]) / (B - 1), total, batched))
+           for b in range(B)]
     return full, loo
 
 
@@ -378,26 +382,22 @@ def compute_metrics(config, units, state) -> dict:
     m: dict = {}
     err_stats = {}
     for name in ("ou", "mv"):
-        problem = get_problem(config, name)
-        ts_e, xs_e = eval_paths(config, name, problem)
-        err_stats[name] = jax.jit(functools.partial(methods.error_statistics, problem,
-                                                    time_degree=time_degree(config, name)))(ts_e, xs_e)
-        es = err_stats[name]
-        floor = methods.linear_relative_error(es, jnp.linalg.solve(es["Q"], es["q"]))
-        m[f"{name}/approximation_floor"] = float(floor)       # best linear fit on the evaluation paths
+        es = err_stats[name] = error_statistics(config, name)
+        floor = _rel_err(es, np.linalg.solve(es["Q"], es["q"]))
+        m[f"{name}/approximation_floor"] = floor              # best linear fit on the evaluation paths
     n_fine = config.n_fine
     for u in units:
         res = state.results[u.name]
         dt = problem_config(config, u.problem).horizon * u.stride / n_fine
         if u.kind == "main":
             errs = _errors(err_stats[u.problem], res["theta"])
-            brief = _errors(err_stats[u.problem], offline_thetas(res["stats_brief"]))
+            brief = _errors(err_stats[u.problem], methods.offline_thetas(res["stats_brief"]))
             m[u.name] = {"dt": dt, **{n: float(e) for n, e in zip(LINEAR, errs)},
                          **{n: float(e) for n, e in zip(NEURAL, np.asarray(res["nn_err"]))},
                          "brief_paths": {n: float(e) for n, e in zip(methods.LINEAR_OFFLINE, brief)},
                          "seconds": float(res["seconds"])}
     # claim 2: Monte Carlo (pooled batches, jackknife SEs) next to the exact infinite-path estimators
-    es = {k: np.asarray(v) for k, v in err_stats["ou"].items()}
+    es = err_stats["ou"]
     problem, pc = get_problem(config, "ou"), config.ou
     td = time_degree(config, "ou")
     pool_units = [u.name for u in units if u.kind == "pool"]
@@ -406,8 +406,8 @@ def compute_metrics(config, units, state) -> dict:
     for s_, label in grids.items():
         batched = _concat_batches(state, pool_units, f"s{s_}")
         full, loo = _jackknife_thetas(batched)
-        th_exact = _thetas_np(moments.expected_statistics(problem, moments.quadratic_spec(pc, problem), n_fine // s_,
-                                                          td, test_degree(config, td), config.td_lambda))
+        th_exact = methods.offline_thetas(moments.expected_statistics(
+            problem, moments.quadratic_spec(pc, problem), n_fine // s_, td, test_degree(config, td), config.td_lambda))
         mc[label] = {n: {"err": _rel_err(es, full[j]), "se": _jk_se([_rel_err(es, t[j]) for t in loo])}
                      for j, n in enumerate(methods.LINEAR_OFFLINE)}
         exact[label] = {n: _rel_err(es, th_exact[j]) for j, n in enumerate(methods.LINEAR_OFFLINE)}
@@ -428,14 +428,14 @@ def compute_metrics(config, units, state) -> dict:
     # claim 3: distance of the discretised estimators to the reference-grid estimator: exact (infinitely many
     # paths) and Monte Carlo on the same Brownian paths for all grids (jackknife SEs), and their agreement
     for name in ("ou", "mv"):
-        es = {k: np.asarray(v) for k, v in err_stats[name].items()}
+        es = err_stats[name]
         problem, pc = get_problem(config, name), problem_config(config, name)
         td = time_degree(config, name)
         spec = moments.quadratic_spec(pc, problem)
         conv_units = [u.name for u in units if u.kind == "conv" and u.problem == name]
         dts = [pc.horizon * s_ / config.conv.n_fine for s_ in config.conv.strides]
-        exact = [_thetas_np(moments.expected_statistics(problem, spec, config.conv.n_fine // s_, td,
-                                                        test_degree(config, td), config.td_lambda))
+        exact = [methods.offline_thetas(moments.expected_statistics(problem, spec, config.conv.n_fine // s_, td,
+                                                                    test_degree(config, td), config.td_lambda))
                  for s_ in conv_strides(config)]
         fulls, loos = zip(*[_jackknife_thetas(_concat_batches(state, conv_units, f"s{s_}"))
                             for s_ in conv_strides(config)])
@@ -538,6 +538,12 @@ def build_claims(config, m: dict) -> list[claims_lib.Claim]:
     return cl
 
 
+@functools.partial(jax.jit, static_argnums=(0, 4))
+def _value_curves(problem, thetas, t, x, td):
+    """True J(t, x) and the linear fits J^theta(t, x) for a stack of thetas (one compiled program)."""
+    return problem.value(t, x), jax.vmap(lambda th: value_lib.linear_value(problem, th, t, x, td))(thetas)
+
+
 def plot(config, m: dict, state, workdir: str) -> list[str]:
     import matplotlib
     matplotlib.use("Agg")
@@ -568,15 +574,17 @@ def plot(config, m: dict, state, workdir: str) -> list[str]:
     problem = get_problem(config, "ou")
     td = config.time_degree
     fine = min(config.strides)
-    theta = np.asarray(state.results[f"ou/main/s{fine}"]["theta"])
-    x = jnp.linspace(-2.5, 2.5, 101)
+    shown = ("ml", "lstd", "td0", "mstde")
+    theta = jnp.asarray(np.asarray(state.results[f"ou/main/s{fine}"]["theta"])[[LINEAR.index(k) for k in shown]])
+    x = np.linspace(-2.5, 2.5, 101)
+    tt = np.repeat(np.asarray([0.0, 0.5])[:, None], x.size, 1)                  # [2 times, 101]
+    true_j, fits = _value_curves(problem, theta, tt, np.broadcast_to(x, tt.shape), td)
+    true_j, fits = np.asarray(true_j), np.asarray(fits)                          # [2, 101], [4, 2, 101]
     fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
     for i, t in enumerate((0.0, 0.5)):
-        tt = jnp.full_like(x, t)
-        ax[i].plot(x, problem.value(tt, x), "k", lw=2, label="true J")
-        for meth in ("ml", "lstd", "td0", "mstde"):
-            j = LINEAR.index(meth)
-            ax[i].plot(x, value_lib.linear_value(problem, jnp.asarray(theta[j]), tt, x, td), "--", label=meth)
+        ax[i].plot(x, true_j[i], "k", lw=2, label="true J")
+        for j, meth in enumerate(shown):
+            ax[i].plot(x, fits[j, i], "--", label=meth)
         ax[i].set_title(f"OU value function at t = {t}")
         ax[i].set_xlabel("x")
         ax[i].legend(fontsize=8)

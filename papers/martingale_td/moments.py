@@ -68,16 +68,24 @@ def _segment_program(problem: Problem, time_degree: int, lam: float):
 
 
 def initial_state(x0, time_degree: int):
+    """(X_0, xi_u = 0, a = 0, R = 0) as host arrays (x0 [P] NumPy)."""
     p, K = x0.shape[0], time_degree
-    return (x0, jnp.zeros((p, K), x0.dtype), jnp.zeros((p, K), x0.dtype), jnp.zeros((p,), x0.dtype))
+    return (x0, np.zeros((p, K), x0.dtype), np.zeros((p, K), x0.dtype), np.zeros((p,), x0.dtype))
+
+
+@functools.lru_cache(maxsize=None)
+def _noise_program(n_paths: int, rng_block: int):
+    """Standard normals [n_paths, rng_block + 1] (float32) per key; one program for every problem."""
+    return jax.jit(lambda k: jax.random.normal(k, (n_paths, rng_block + 1), jnp.float32))
 
 
 class MomentSampler:
     """Batches of n_paths paths; per batch one Brownian motion drives the grids of all requested strides.
 
     Compiled once per (problem, n_paths, time_degree, seg_len, rng_block): the noise program draws
-    float32 normals [n_paths, rng_block + 1] per key, the segment program runs seg_len Euler steps of any
-    grid (t0 and dt are arguments), so every grid and every batch reuses the same two programs.
+    float32 normals [n_paths, rng_block + 1] per key (shared by all problems of the same sizes), the segment
+    program runs seg_len Euler steps of any grid (t0 and dt are arguments), so every grid and every batch
+    reuses the same two programs.
     Increments of batch key k: block b of rng_block fine steps from fold_in(k, b) (columns 1..), X_0 from
     column 0 of block 0. Normals are drawn in float32 (a rounding of N(0, 1) at 1e-7) and used in float64.
     """
@@ -87,10 +95,14 @@ class MomentSampler:
         self.problem, self.n_paths = problem, int(n_paths)
         self.time_degree, self.test_degree, self.lam = int(time_degree), int(test_degree), float(lam)
         self.seg_len, self.rng_block = int(seg_len), int(rng_block)
-        self._noise = jax.jit(lambda k: jax.random.normal(k, (self.n_paths, self.rng_block + 1), jnp.float32))
+        self._noise = _noise_program(self.n_paths, self.rng_block)
         self._segment = jax.jit(_segment_program(problem, self.time_degree, self.lam))
-        self._end = jax.jit(lambda state: (state[2].T @ (problem.terminal(state[0]) + state[3]),
-                                           jnp.sum(problem.terminal(state[0]) + state[3])))
+
+    def _end(self, state):
+        """(sum_P a (h(X_N) + R_N) [K], sum_P (h(X_N) + R_N)) from the final state, on the host."""
+        x, _, a, R = (np.asarray(v, np.float64) for v in state)
+        H = np.asarray(self.problem.terminal(x), np.float64) + R
+        return a.T @ H, np.sum(H)
 
     def increments(self, key, n_fine: int):
         """(X_0 [P], dW [P, n_fine]) as float64 NumPy arrays, Var dW = T / n_fine."""
@@ -113,7 +125,7 @@ class MomentSampler:
                 raise ValueError(f"stride {s}: {n_fine} / {s} steps must be a multiple of seg_len={self.seg_len}")
             dt = self.problem.horizon * s / n_fine
             inc = dw.reshape(self.n_paths, n_steps, s).sum(-1).T                      # [N_s, P]
-            state = initial_state(jnp.asarray(x0), self.time_degree)
+            state = initial_state(x0, self.time_degree)
             ms = []
             for k in range(n_steps // self.seg_len):
                 sl = slice(k * self.seg_len, (k + 1) * self.seg_len)
@@ -148,8 +160,8 @@ def statistics_from_moments(problem: Problem, mom: dict, dt: float, time_degree:
     M, n = mom["M"], mom["n"]
     N = M.shape[0]
     ts = np.arange(N + 1, dtype=np.float64) * dt
-    P = np.asarray(value_lib.time_basis(problem, ts, time_degree), np.float64)     # [N+1, K]
-    Q = np.asarray(value_lib.time_basis(problem, ts, test_degree), np.float64)     # [N+1, K']
+    P = value_lib.time_basis(problem, ts, time_degree, np)                        # [N+1, K]
+    Q = value_lib.time_basis(problem, ts, test_degree, np)                        # [N+1, K']
     p0, p1, q0 = P[:-1], P[1:], Q[:-1]
     # path sums per step: e = (u^2, 1), e' = (u'^2, 1); index 0 of L and R is the constant 1
     S = lambda i, j: M[:, i, j]
@@ -269,7 +281,7 @@ def expected_moments(problem: Problem, spec: QuadraticSpec, n_steps: int, time_d
     cum_m = np.concatenate([[0.0], np.cumsum(m)])
     r0 = np.asarray(spec.r0(ts[:N]), np.float64) * np.ones(N)
     R0 = np.concatenate([[0.0], np.cumsum(r0)])                                # R0[i] = sum_{j<i} r0_j
-    P = np.asarray(value_lib.time_basis(problem, ts, K), np.float64)[:N]       # p_k, k < N
+    P = value_lib.time_basis(problem, ts, K, np)[:N]                         # p_k, k < N
     ii = np.arange(N)
     W = np.tril(lam**(np.subtract.outer(ii, ii) * dt)) * dt                    # W[i, k] = lam^{(i-k)dt} dt, k <= i
     qh, qr, h0 = spec.q_h, spec.q_r, spec.h0

@@ -17,19 +17,23 @@ import numpy as np
 from papers.martingale_td.sde import Problem
 
 
-def legendre(u, degree: int):
-    """P_0..P_{degree-1} at u, [..., degree] (three-term recurrence)."""
-    ps = [jnp.ones_like(u), u]
+def legendre(u, degree: int, xp=jnp):
+    """P_0..P_{degree-1} at u, [..., degree] (three-term recurrence).
+
+    ``xp`` is jax.numpy or numpy: host-side callers (moments.py) pass numpy and get the same float64
+    numbers without dispatching (and compiling) one small XLA program per operation.
+    """
+    ps = [xp.ones_like(u), u]
     for n in range(1, degree - 1):
         ps.append(((2 * n + 1) * u * ps[n] - n * ps[n - 1]) / (n + 1))
-    return jnp.stack(ps[:degree], axis=-1)
+    return xp.stack(ps[:degree], axis=-1)
 
 
-def time_basis(problem: Problem, t, time_degree: int):
+def time_basis(problem: Problem, t, time_degree: int, xp=jnp):
     """p(t) = (tau / T) P_k(2 tau / T - 1), k < time_degree, tau = T - t: [..., time_degree], zero at t = T."""
     horizon = problem.horizon
-    tau = horizon - t
-    return tau[..., None] / horizon * legendre(2 * tau / horizon - 1, time_degree)
+    tau = horizon - xp.asarray(t)
+    return tau[..., None] / horizon * legendre(2 * tau / horizon - 1, time_degree, xp)
 
 
 def state_basis(problem: Problem, x):
@@ -37,13 +41,13 @@ def state_basis(problem: Problem, x):
     return ((x - problem.centre) / problem.x_scale)**2
 
 
-def features(problem: Problem, t, x, time_degree: int):
+def features(problem: Problem, t, x, time_degree: int, xp=jnp):
     """phi(t, x) = kron(e(x), p(t)), e = (u^2, 1), [..., 2 * time_degree]: time polynomials (vanishing at T)
-    times {((x-c)/s)^2, 1}."""
-    pt = time_basis(problem, jnp.asarray(t), time_degree)                                # [..., K]
-    xs = state_basis(problem, x)
-    pt = jnp.broadcast_to(pt, xs.shape + pt.shape[-1:])
-    return jnp.concatenate([pt * xs[..., None], pt], axis=-1)
+    times {((x-c)/s)^2, 1}. ``xp``: jax.numpy or numpy, as in ``legendre``."""
+    pt = time_basis(problem, xp.asarray(t), time_degree, xp)                             # [..., K]
+    xs = state_basis(problem, xp.asarray(x))
+    pt = xp.broadcast_to(pt, xs.shape + pt.shape[-1:])
+    return xp.concatenate([pt * xs[..., None], pt], axis=-1)
 
 
 def linear_value(problem: Problem, theta, t, x, time_degree: int):

@@ -1,9 +1,9 @@
 """Configs of papers/martingale_td: ``smoke`` (tests), ``small`` (the claims on CPU), ``paper``.
 
   smoke: python -m papers.martingale_td.train --config=papers/martingale_td/configs/default.py:smoke --workdir=/tmp/martingale_td_smoke
-         64 paths, dt in {1/20, 1/40} (reference 1/80), offline methods only (online and neural fits are off here;
-         methods_test covers them); seconds. Claims are computed,
-         not expected to pass at this size.
+         64 paths, dt in {1/20, 1/40} (claim 3: 1/20, 1/40 against 1/80), offline methods only (online and
+         neural fits are off here; methods_test covers them); seconds, most of it XLA compilation. Claims are
+         computed, not expected to pass at this size.
   small: python -m papers.martingale_td.train --config=papers/martingale_td/configs/default.py:small --workdir=/tmp/martingale_td_small
          python -m papers.martingale_td.eval  --config=papers/martingale_td/configs/default.py:small --workdir=/tmp/martingale_td_small
          OU example (kappa = sigma = T = 1, r = x^2) with 10,000 Euler paths at dt = 1e-2 and 1e-3 (one Brownian
@@ -13,7 +13,7 @@
          mean-variance application with 10,000 paths. Expected: ML, TD(0), TD(lambda), LSTD within 5 % of J,
          MSTDE > 20 %; exact ML/TD errors shrink ~10x from dt = 1e-2 to 1e-3 and MSTDE's does not; exact
          discretisation error ~ dt^1; Monte Carlo consistent with the exact values. Measured 2026-11-28 on a
-         shared 2-core CPU: 2 min 14 s wall, 3 min 25 s CPU at load 2-5; 4/4 claims pass.
+         shared 2-core CPU: 2 min 20 s wall, 2 min 31 s CPU at load 3.5-4; 4/4 claims pass.
   paper: the same study at the sizes of a GPU/TPU run (10^5 paths for the main fits, 6.4 M Monte Carlo paths
          for claim 2, 0.64 M (OU) / 2.56 M (MV) for claim 3, reference grid dt = 1/16000; the exact statistics
          on that grid need O(16000^2) float64 arrays, about 20 GB of host memory); not run here.
@@ -70,10 +70,12 @@ def _base() -> ml_collections.ConfigDict:
 
 def _smoke() -> ml_collections.ConfigDict:
     c = _base()
-    c.n_paths, c.n_paths_brief, c.n_fine, c.strides, c.chunk = 64, 64, 80, (4, 2), 32
+    # main grids dt = 1/20, 1/40; the evaluation paths have the sizes of the finest main grid (64 x 40), so the
+    # stride-1 Euler and noise programs compiled for it serve them too (the end-to-end test is compile-bound)
+    c.n_paths, c.n_paths_brief, c.n_fine, c.strides, c.chunk = 64, 64, 40, (2, 1), 32
     c.seg_len, c.rng_block = 10, 40
     c.pool.update(units=1, batches_per_unit=3, batch_paths=64)
-    c.eval_paths, c.eval_steps = 64, 20
+    c.eval_paths, c.eval_steps = 64, 40
     c.online.update(batch_paths=16, epochs=0)   # 0 (with neural.steps=0): online fits off
     c.neural.update(hidden=(8,), steps=0, batch_paths=8)   # 0: no neural fits (tested on their own)
     c.conv.update(n_fine=80, strides=(4, 2), batch_paths=64, units_ou=1, units_mv=1, batches_per_unit=3)

@@ -23,11 +23,29 @@ class DataNotFoundError(FileNotFoundError):
 
 # ---------------------------------------------------------------- offline sets
 
+def _sklearn_digits_csv() -> str | None:
+    """Path of the CSV that ``sklearn.datasets.load_digits`` parses, found without importing sklearn."""
+    import importlib.util
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or spec.origin is None:
+        return None
+    path = os.path.join(os.path.dirname(spec.origin), "datasets", "data", "digits.csv.gz")
+    return path if os.path.isfile(path) else None
+
+
 def load_digits() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 1797 8x8 digits: images float32 in [0, 1] of shape [1797, 8, 8], labels int32."""
-    from sklearn.datasets import load_digits as sk_digits
-    d = sk_digits()
-    return (d.images / 16.0).astype(np.float32), d.target.astype(np.int32)
+    """scikit-learn's 1797 8x8 digits: images float32 in [0, 1] of shape [1797, 8, 8], labels int32.
+
+    Reads scikit-learn's bundled CSV directly (importing sklearn costs seconds; the file a fraction of
+    one) and falls back to ``sklearn.datasets.load_digits`` where the file is not found.
+    """
+    path = _sklearn_digits_csv()
+    if path is None:
+        from sklearn.datasets import load_digits as sk_digits
+        d = sk_digits()
+        return (d.images / 16.0).astype(np.float32), d.target.astype(np.int32)
+    table = np.loadtxt(path, delimiter=",")
+    return (table[:, :-1].reshape(-1, 8, 8) / 16.0).astype(np.float32), table[:, -1].astype(np.int32)
 
 
 def read_idx(path: str) -> np.ndarray:

@@ -238,6 +238,11 @@ def test_digits_loader():
     x, y = data.load_digits()
     assert x.shape == (1797, 8, 8) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
     assert set(np.unique(y)) == set(range(10))
+    assert data._sklearn_digits_csv() is not None    # the fast path is the one taken here
+    from sklearn.datasets import load_digits as sk_digits   # same arrays as scikit-learn's own loader
+    ref = sk_digits()
+    np.testing.assert_array_equal(x, (ref.images / 16.0).astype(np.float32))
+    np.testing.assert_array_equal(y, ref.target)
 
 
 def test_mesh_spec_and_batch_divisibility_errors():

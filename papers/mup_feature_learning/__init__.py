@@ -4,6 +4,7 @@ and Word2Vec in those limits.
 
 Public API:
   parametrization.AbcMLP, abc_exponents, layer_scales, lr_scale_tree, sgd_update, adam_update
+                  abc_arrays, init_abc_mlp, abc_apply (the same network with the factors as traced arrays)
   linear_limits.mup_limit_init, limit_sgd_step, limit_fomaml_step, limit_fewshot_accuracy, empirical_cov,
                 nngp_kernel, ntk_kernel, mup_limit_constants, ntk_limit_constants
   fewshot.fomaml_step, fewshot_accuracy, class_pool_tasks, synthetic_tasks

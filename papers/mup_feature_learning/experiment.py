@@ -64,9 +64,9 @@ def result_shapes(config) -> dict:
 
 
 def initial_state(config) -> ExperimentState:
-    results = {u: {k: jnp.zeros(s, jnp.float32) for k, s in shapes.items()}
+    results = {u: {k: jnp.asarray(np.zeros(s, np.float32)) for k, s in shapes.items()}   # no eager XLA op
                for u, shapes in result_shapes(config).items()}
-    return ExperimentState(step=jnp.asarray(0, jnp.int32), results=results)
+    return ExperimentState(step=jnp.asarray(np.int32(0)), results=results)
 
 
 def run_unit(config, unit: str) -> dict:
@@ -263,7 +263,7 @@ def make_figures(config, metrics: dict, workdir: str) -> list[str]:
             ax.plot(t["log2_lrs"], np.log10(t["curves"][i, j]), "o-", label=f"width {n}")
         ax.set_title(f"{p.upper()} + Adam"), ax.set_xlabel("log2 learning rate")
     axes[0].set_ylabel("log10 training loss"), axes[0].legend()
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.92, wspace=0.08)   # (tight_layout: slow)
     paths.append(os.path.join(workdir, "lr_transfer.png"))
     fig.savefig(paths[-1], dpi=100), plt.close(fig)
 
@@ -279,7 +279,7 @@ def make_figures(config, metrics: dict, workdir: str) -> list[str]:
                              (r["acc_gp_inf"], ":", "GP∞")):
             ax.axhline(val, ls=ls, color="k", alpha=0.6, label=lab)
         ax.set_xlabel("width"), ax.set_ylabel("test accuracy (%)"), ax.set_title(title), ax.legend()
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.13, top=0.92, wspace=0.25)
     paths.append(os.path.join(workdir, "limits_and_movement.png"))
     fig.savefig(paths[-1], dpi=100), plt.close(fig)
     return paths

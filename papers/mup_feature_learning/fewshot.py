@@ -13,6 +13,7 @@ Two task families:
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import jax
@@ -22,10 +23,18 @@ import numpy as np
 from papers.mup_feature_learning import parametrization as pz
 
 
-def digits_by_class(per_class: int = 170, standardize: bool = True) -> np.ndarray:
-    """sklearn digits as [10, per_class, 64] float32, standardized with the global pixel mean/std."""
+@functools.lru_cache(maxsize=1)
+def raw_digits() -> tuple[np.ndarray, np.ndarray]:
+    """sklearn digits (images [1797, 8, 8] in [0, 1], labels), read once per process (read-only arrays)."""
     from common import data as data_lib
     imgs, labels = data_lib.load_digits()
+    imgs.setflags(write=False), labels.setflags(write=False)
+    return imgs, labels
+
+
+def digits_by_class(per_class: int = 170, standardize: bool = True) -> np.ndarray:
+    """sklearn digits as [10, per_class, 64] float32, standardized with the global pixel mean/std."""
+    imgs, labels = raw_digits()
     x = imgs.reshape(len(imgs), -1).astype(np.float64)
     if standardize:
         x = (x - x.mean(0)) / (x.std() + 1e-8)

@@ -28,6 +28,7 @@ from typing import Callable, Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 PARAMETRIZATIONS = ("sp", "ntk", "mf", "mup")
@@ -134,6 +135,52 @@ def effective_weights(params, parametrization: str, width: int, base_width: int)
 
 def init_mlp(model: AbcMLP, key, in_dim: int, dtype=jnp.float32):
     return model.init(key, jnp.zeros((1, in_dim), dtype))["params"]
+
+
+# ----------------------------------------------------------------------------- traced abc factors
+# The per-layer factors as arrays, so that one compiled program serves every parametrisation of a given
+# width (they differ only in these numbers). ``init_abc_mlp`` + ``abc_apply`` compute exactly what
+# ``AbcMLP`` does (tested).
+
+ACTIVATIONS = {"relu": jax.nn.relu, "linear": lambda h: h}
+
+
+def abc_arrays(parametrization: str, num_layers: int, width: int, base_width: int, optimizer: str = "sgd",
+               dtype=jnp.float32) -> dict:
+    """``layer_scales`` as arrays [num_layers]: {'multiplier', 'init_std', 'lr'}."""
+    s = layer_scales(parametrization, num_layers, width, base_width, optimizer)
+    return {k: jnp.asarray(np.asarray([layer[k] for layer in s], dtype)) for k in ("multiplier", "init_std", "lr")}
+
+
+def init_abc_mlp(key, in_dim: int, width: int, depth: int, out_dim: int, base_width: int, init_std,
+                 out_scale: float = 1.0, dtype=jnp.float32) -> dict:
+    """The parameters ``AbcMLP(...).init`` draws, with the init-std factors r^{-b_l} given as an array.
+
+    NTK parametrisation has b = 0 in every layer, so its draws are the base-width ones; the flax rng of
+    each ``w{l}`` does not depend on the parametrisation, so scaling them by ``init_std`` gives the same
+    numbers as initialising the target parametrisation.
+    """
+    base = AbcMLP(width=width, depth=depth, out_dim=out_dim, parametrization="ntk", base_width=base_width,
+                  out_scale=out_scale)
+    params = init_mlp(base, key, in_dim, dtype)
+    return {f"w{l}": params[f"w{l}"] * init_std[l].astype(dtype) for l in range(depth + 1)}
+
+
+def abc_apply(params, x, multipliers, activation: str = "relu", return_features: bool = False):
+    """``AbcMLP.__call__`` with the multipliers r^{-a_l} as an array (traced)."""
+    num_layers = len(params)
+    h, feats = x, []
+    for l in range(num_layers):
+        h = (h @ params[f"w{l}"]) * multipliers[l].astype(x.dtype)
+        if l < num_layers - 1:
+            feats.append(h)
+            h = ACTIVATIONS[activation](h)
+    return (h, feats) if return_features else h
+
+
+def lr_tree(params, lr_factors) -> dict:
+    """{'w{l}': lr_factors[l]}: the per-layer learning-rate factors as a pytree like ``params``."""
+    return {f"w{l}": lr_factors[l] for l in range(len(params))}
 
 
 def softmax_xent(logits, labels):

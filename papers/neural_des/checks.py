@@ -24,23 +24,25 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 
-from papers.neural_des import adjoint, models
+from papers.neural_des import adjoint, models, rand
 from papers.neural_des import reversible as rv
 
 
+# In numpy (exact, like XLA's subtract/abs/max): eager jnp ops would compile one program per shape.
 def _max_abs_diff(a, b) -> float:
-    return max(float(jnp.max(jnp.abs(x - y))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+    return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y))))
+               for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
 
 
 def _max_abs(a) -> float:
-    return max(float(jnp.max(jnp.abs(x))) for x in jax.tree.leaves(a))
+    return max(float(np.max(np.abs(np.asarray(x)))) for x in jax.tree.leaves(a))
 
 
 def linear_ode_problem(key, dim: int):
-    k1, k2 = jax.random.split(key)
-    a = 0.5 * jax.random.normal(k1, (dim, dim), jnp.float64)
-    x0 = jax.random.normal(k2, (dim,), jnp.float64)
-    return a, x0
+    k1, k2 = rand.split(key)
+    a = 0.5 * np.asarray(rand.normal(k1, (dim, dim), jnp.float64))       # (x 0.5 on the host: exact)
+    x0 = rand.normal(k2, (dim,), jnp.float64)
+    return jax.device_put(a), x0
 
 
 def linear_ode_closed_form(a, x0, t1: float):
@@ -157,6 +159,14 @@ def run_claim1(cfg, key) -> dict:
         return out
 
 
+def claim2_problem(seed, i, state_dim: int, width: int, depth: int, augment: int, gain: float):
+    """Network i of claim 2 (float64): (params of the augmented neural ODE, augmented z0)."""
+    k1, k2 = rand.split(jax.random.fold_in(jax.random.PRNGKey(seed), i))
+    params = models.init_neural_ode(k1, state_dim, width, depth, augment, jnp.float64, gain)
+    z0 = rand.normal(k2, (state_dim,), jnp.float64)
+    return params, jax.device_put(np.concatenate([np.asarray(z0), np.zeros((augment,), np.float64)]))
+
+
 def run_claim2(cfg, key) -> dict:
     """Claim 2 in float64: ``cfg.n_networks`` augmented neural ODEs at random init, L = |z(T)|^2 / 2.
 
@@ -166,7 +176,7 @@ def run_claim2(cfg, key) -> dict:
     discretise-then-optimise reference) between the norms and against the reference.
     """
     with jax.enable_x64(True):
-        base = jax.random.PRNGKey(np.asarray(key)[-1])
+        seed = np.asarray(key)[-1]
         f = lambda t, z, th: cfg.scale * models.neural_ode_field(t, z, th)
         loss = lambda z: 0.5 * jnp.sum(z ** 2)
         # One compiled solve for both norms: the norm's parameter-channel weight is a traced argument.
@@ -181,10 +191,7 @@ def run_claim2(cfg, key) -> dict:
         diff = 0.0
         savings, err_full, err_semi = [], [], []
         for i in range(cfg.n_networks):
-            k1, k2 = jax.random.split(jax.random.fold_in(base, i))
-            params = models.init_neural_ode(k1, cfg.state_dim, cfg.width, cfg.depth, cfg.augment, jnp.float64,
-                                             cfg.gain)
-            z0 = models.augment_state(jax.random.normal(k2, (cfg.state_dim,), jnp.float64), cfg.augment)
+            params, z0 = claim2_problem(seed, i, cfg.state_dim, cfg.width, cfg.depth, cfg.augment, cfg.gain)
             res = {norm: solve[norm](params, z0) for norm in solve}
             ref = reference(params, z0) if cfg.reference else (res["full"]["grad_theta"], res["full"]["grad_z0"])
             grads = {k: (v["grad_theta"], v["grad_z0"]) for k, v in res.items()}
@@ -205,18 +212,36 @@ def run_claim2(cfg, key) -> dict:
                          "max_saving": max(savings), "num_params": sum(x.size for x in jax.tree.leaves(params))}
 
 
+def _linear_ode_vf(p, t, z):
+    return (p @ z)[:, None]          # rv.ode_field(lambda p, t, z: p @ z), one module-level object
+
+
+@jax.jit
+def linear_ode_reversible_check(a, x0, ts):
+    """For dx/dt = A x, L = |x(T)|^2 / 2 on the grid ts, in one compiled program: the gradient (dL/dA, dL/dx0)
+    by our reversible Heun's exact backward pass, the same by autodiff through the forward scan (DTO), and
+    the reconstruction error of z_n from z_N.  Shared by the smoke config's claim 1 and the tests."""
+    dxs = rv.ode_increments(ts)
+    loss = lambda solve: lambda p, x: 0.5 * jnp.sum(solve(_linear_ode_vf, p, x, ts, dxs)[-1] ** 2)
+    g_rev = jax.grad(loss(rv.reversible_heun), (0, 1))(a, x0)
+    g_dto = jax.grad(loss(rv.reversible_heun_scan), (0, 1))(a, x0)
+    return g_rev, g_dto, rv.reconstruction_error(_linear_ode_vf, a, x0, ts, dxs)
+
+
+def claim1_ode_problem(seed, dim: int):
+    """(A, x0) of :func:`run_claim1`'s linear ODE from the integer seed (float64)."""
+    return linear_ode_problem(rand.split(jax.random.PRNGKey(seed), 3)[0], dim)
+
+
 def run_claim1_ours(cfg, key) -> dict:
-    """Claim 1 without the diffrax routes (smoke config): reversible vs our DTO and the closed forms only."""
+    """Claim 1 without the diffrax routes (smoke config): reversible vs our DTO and the closed forms only.
+
+    The ODE half of :func:`run_claim1`; reversible_test runs the same compiled program."""
     with jax.enable_x64(True):
-        k1, k2, k3 = jax.random.split(jax.random.PRNGKey(np.asarray(key)[-1]), 3)
-        a, x0 = linear_ode_problem(k1, cfg.dim)
-        ts = jnp.linspace(0.0, cfg.t1, cfg.n_steps + 1, dtype=jnp.float64)
-        vf = rv.ode_field(lambda p, t, z: p @ z)
-        dxs = rv.ode_increments(ts)
-        loss = lambda solve: jax.grad(lambda p, x: 0.5 * jnp.sum(solve(vf, p, x, ts, dxs)[-1] ** 2), (0, 1))(a, x0)
-        g = {"reversible": loss(rv.reversible_heun), "dto": loss(rv.reversible_heun_scan),
-             "closed": tuple(jnp.asarray(v) for v in linear_ode_closed_form(a, x0, cfg.t1))}
-        scale = _max_abs(g["dto"])
-        return {"ode_reversible_vs_dto": _max_abs_diff(g["reversible"], g["dto"]) / scale,
-                "ode_reversible_vs_closed": _max_abs_diff(g["reversible"], g["closed"]) / scale,
-                "ode_reconstruction_error": float(rv.reconstruction_error(vf, a, x0, ts, dxs))}
+        a, x0 = claim1_ode_problem(np.asarray(key)[-1], cfg.dim)
+        g_rev, g_dto, rec = linear_ode_reversible_check(a, x0, np.linspace(0.0, cfg.t1, cfg.n_steps + 1))
+        closed = linear_ode_closed_form(a, x0, cfg.t1)
+        scale = _max_abs(g_dto)
+        return {"ode_reversible_vs_dto": _max_abs_diff(g_rev, g_dto) / scale,
+                "ode_reversible_vs_closed": _max_abs_diff(g_rev, closed) / scale,
+                "ode_reconstruction_error": float(rec)}

@@ -14,7 +14,7 @@ import numpy as np
 import optax
 
 from common import sharding
-from papers.neural_des import models
+from papers.neural_des import models, rand
 
 MODELS = ("ncde", "gru")
 
@@ -71,18 +71,49 @@ def make_train_step(kind: str, cfg):
     return step
 
 
+@functools.partial(jax.jit, static_argnames=("kind", "interpolation", "steps_per_knot", "solver"))
+def batch_logits(params, values, *, kind: str, interpolation: str = "hermite", steps_per_knot: int = 1,
+                 solver: str = "scan"):
+    """Logits [B, n_out] of a batch of series values [B, K, c]; module-level, so one compiled program per
+    model and shape serves every run in a process (the tests compare the neural CDE's solvers with it)."""
+    if kind == "ncde":
+        logits = functools.partial(models.ncde_logits, interpolation=interpolation, steps_per_knot=steps_per_knot,
+                                   solver=solver)
+    else:
+        logits = models.gru_logits
+    return jax.vmap(lambda v: logits(params, v))(values)
+
+
+def correct_count(out, labels) -> int:
+    """Number correct of logits out [B, n_out] (on the host; the rule of :func:`loss_and_correct`)."""
+    out, labels = np.asarray(out), np.asarray(labels)
+    pred = out[:, 0] > 0 if out.shape[-1] == 1 else np.argmax(out, axis=-1)
+    return int(np.sum(pred.astype(labels.dtype) == labels))
+
+
 def make_correct_count(kind: str, cfg):
-    logits = logits_fn(kind, cfg)
-    return jax.jit(lambda params, values, labels: loss_and_correct(
-        jax.vmap(lambda v: logits(params, v))(values), labels)[1])
+    """(params, values, labels) -> number correct."""
+    static = dict(kind=kind) if kind != "ncde" else dict(
+        kind=kind, interpolation=cfg.interpolation, steps_per_knot=cfg.steps_per_knot, solver=cfg.solver)
+    return lambda params, values, labels: correct_count(batch_logits(params, values, **static), labels)
 
 
 def accuracy(count_fn, params, values, labels, chunk: int) -> float:
     """Accuracy over a data set in chunks of ``chunk`` series (one compiled shape; the tail is dropped if
-    the size is not a multiple, so use multiples)."""
+    the size is not a multiple, so use multiples).  Slices on the host (numpy): no per-slice programs."""
+    values, labels = np.asarray(values), np.asarray(labels)
     n = (values.shape[0] // chunk) * chunk
     correct = sum(int(count_fn(params, values[i:i + chunk], labels[i:i + chunk])) for i in range(0, n, chunk))
     return correct / n
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def minibatch(key, i, n: int, batch_size: int):
+    """Indices of minibatch i: batch_size of n without replacement, drawn with fold_in(key, i).
+
+    One compiled program for every step (and for claim 4's minibatches when the sizes match); eagerly,
+    ``jax.random.choice`` compiles a handful of small programs."""
+    return jax.random.choice(jax.random.fold_in(key, i), n, (batch_size,), replace=False)
 
 
 def train_classifier(kind: str, cfg, key, train, test, mesh=None):
@@ -90,25 +121,29 @@ def train_classifier(kind: str, cfg, key, train, test, mesh=None):
 
     Returns dict(test_accuracy, train_accuracy, losses [steps], curve [steps // eval_every] test accuracies).
     """
-    values, labels = train
+    values, labels = np.asarray(train[0]), np.asarray(train[1])
+    test = tuple(np.asarray(x) for x in test)
     mesh = mesh or sharding.make_mesh([(sharding.DATA, -1)])
     sharding.check_batch_divisible(cfg.batch_size, mesh)
-    k_init, k_data = jax.random.split(key)
+    k_init, k_data = rand.split(key)
+    opt = make_optimizer(cfg)
+    # Eager initialisation: each layer's uniform draw is a small program cached by shape, shared by the
+    # layers, models and work units of the same shapes (one jitted init would inline every draw).
     params = sharding.replicate(init_params(kind, k_init, cfg, values.shape[-1]), mesh)
     # Replicated like params: an unplaced optimiser state (count with no sharding) would make the first
     # step compile a second time once its outputs come back replicated.
-    opt_state = sharding.replicate(make_optimizer(cfg).init(params), mesh)
+    opt_state = sharding.replicate(jax.jit(opt.init)(params), mesh)
     step = make_train_step(kind, cfg)
     count = make_correct_count(kind, cfg)
     losses, curve = [], []
     for i in range(cfg.steps):
-        idx = jax.random.choice(jax.random.fold_in(k_data, i), values.shape[0], (cfg.batch_size,), replace=False)
-        batch = sharding.shard_batch((np.asarray(values[idx]), np.asarray(labels[idx])), mesh)
+        idx = np.asarray(minibatch(k_data, i, values.shape[0], cfg.batch_size))
+        batch = sharding.shard_batch((values[idx], labels[idx]), mesh)
         params, opt_state, loss = step(params, opt_state, *batch)
         losses.append(loss)
         if (i + 1) % cfg.eval_every == 0:
             curve.append(accuracy(count, params, *test, cfg.eval_chunk))
     return dict(test_accuracy=accuracy(count, params, *test, cfg.eval_chunk),
-                train_accuracy=accuracy(count, params, *train, cfg.eval_chunk),
-                losses=np.asarray(jnp.stack(losses)) if losses else np.zeros((0,), np.float32),
+                train_accuracy=accuracy(count, params, values, labels, cfg.eval_chunk),
+                losses=np.asarray([np.asarray(l) for l in losses], np.float32).reshape(-1),
                 curve=np.asarray(curve, np.float32))

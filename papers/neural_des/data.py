@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from papers.neural_des import rand
+
 
 class DataNotFoundError(FileNotFoundError):
     """A paper-scale data set is not in the user's directory."""
@@ -58,7 +60,7 @@ def drop_points(key, times, xy, drop_rate: float):
 
 def irregular_spirals(key, n: int, drop_rate: float, length: int = 100, noise: float = 0.05):
     """(values [n, K, 3], labels [n]) -- spirals with a fraction ``drop_rate`` of points removed."""
-    k1, k2 = jax.random.split(key)
+    k1, k2 = rand.split(key)
     times, xy, labels = spirals(k1, n, length, noise)
     return drop_points(k2, times, xy, float(drop_rate)), labels
 

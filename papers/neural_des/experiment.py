@@ -27,7 +27,7 @@ from common import checkpoint as ckpt_lib
 from common import claims as claims_lib
 from common import distributed
 from common import metrics as metrics_lib
-from papers.neural_des import checks, classify, data, gan
+from papers.neural_des import checks, classify, data, gan, rand
 
 UNITS = ("claim1_reversible", "claim2_seminorm", "claim3_cde", "claim4_gan")
 CLAIM1_KEYS = tuple(f"{p}_{k}" for p in ("ode", "sde") for k in (
@@ -54,7 +54,7 @@ def unit_key(config, i: int):
 
 def initial_state(config) -> ExperimentState:
     """Zero results with the final shapes (the checkpoint's structure)."""
-    f32 = lambda *s: jnp.zeros(s, jnp.float32)
+    f32 = lambda *s: jax.device_put(np.zeros(s, np.float32))     # (no per-shape program)
     cde, g = config.cde, config.gan
     n_r, n_curve = len(cde.drop_rates), cde.steps // cde.eval_every
     n_w = g.steps // g.log_every
@@ -90,7 +90,7 @@ def cde_data(config, key, drop_rate: float):
     """(train, test) pairs of (values [n, K, c], labels [n]) for one drop rate."""
     cde = config.cde
     if cde.dataset == "spirals":
-        k1, k2 = jax.random.split(key)
+        k1, k2 = rand.split(key)
         train = data.irregular_spirals(k1, cde.n_train, drop_rate, cde.length, cde.noise)
         test = data.irregular_spirals(k2, cde.n_test, drop_rate, cde.length, cde.noise)
         return train, test
@@ -127,32 +127,39 @@ def run_claim3(config, key, writer=None) -> dict:
 def run_claim4(config, key, writer=None) -> dict:
     g = config.gan
     t0 = time.time()
-    k_data, k_init, k_train, k_eval = jax.random.split(key, 4)
+    k_data, k_init, k_train, k_eval = rand.split(key, 4)
     ts, ys = data.time_dependent_ou(k_data, 2 * g.n_data, g.length, g.t1, g.mu, g.theta, g.sigma)
+    ys = np.asarray(ys)
     train, held_out = ys[:g.n_data], ys[g.n_data:g.n_data + g.n_eval]
-    gen, disc = gan.init_params(k_init, g)
     gen_tx, disc_tx = gan.make_optimizers(g)
-    gen_opt, disc_opt, swa, init_gen = gen_tx.init(gen), disc_tx.init(disc), gen, gen
+    gen, disc = gan.init_params(k_init, g)
+    gen_opt, disc_opt = jax.jit(lambda a, b: (gen_tx.init(a), disc_tx.init(b)))(gen, disc)   # one program
+    swa, init_gen = gen, gen
     step = gan.make_train_step(g, ts)
+    noise = lambda key, n: gan.sample_noise(key, n, gan.n_increments(ts, g), g.noise_dim, g.init_dim)
     ws = []
-    for i in range(g.steps):
-        idx = jax.random.choice(jax.random.fold_in(k_train, 2 * i), g.n_data, (g.batch_size,), replace=False)
-        gen, disc, gen_opt, disc_opt, swa, w = step(gen, disc, gen_opt, disc_opt, swa, i,
-                                                    jax.random.fold_in(k_train, 2 * i + 1), train[idx])
+    for i in range(g.steps):   # step i: minibatch from fold_in(k_train, 2 i), generator draws from fold_in(., 2 i + 1)
+        idx = np.asarray(classify.minibatch(k_train, 2 * i, g.n_data, g.batch_size))
+        eps = noise(jax.random.fold_in(k_train, 2 * i + 1), g.batch_size)
+        gen, disc, gen_opt, disc_opt, swa, w = step(gen, disc, gen_opt, disc_opt, swa, i, eps, train[idx])
         if (i + 1) % g.log_every == 0:
             ws.append(float(w))
             if writer is not None:
                 writer.write(i + 1, {"gan/wasserstein": float(w)})
             print(f"claim4 step {i + 1}/{g.steps}: W = {float(w):.4f}", flush=True)
-    out = {"ts": ts, "data_mean": jnp.mean(held_out, 0)[:, 0], "data_var": jnp.var(held_out, 0)[:, 0],
-           "wasserstein": jnp.asarray(ws, jnp.float32).reshape(-1), "data_paths": held_out[:16, :, 0]}
-    sample = jax.jit(lambda params: gan.sample(params, k_eval, ts, g.n_eval, g))   # compiled once, used 3x
+    out = {"ts": ts, "wasserstein": np.asarray(ws, np.float32).reshape(-1), "data_paths": held_out[:16, :, 0]}
+
+    @jax.jit      # compiled once, used for the data and the three generators
+    def marginals(samples):
+        return jnp.mean(samples, 0)[:, 0], jnp.var(samples, 0)[:, 0]
+    out["data_mean"], out["data_var"] = marginals(held_out)
+    eval_noise = noise(k_eval, g.n_eval)
+    sample = jax.jit(lambda params, noise: gan.sample_from_noise(params, noise, ts, g))   # compiled once, used 3x
     for name, params in (("init", init_gen), ("final", gen), ("swa", swa)):
-        samples = sample(params)
-        out[f"{name}_mean"] = jnp.mean(samples, 0)[:, 0]
-        out[f"{name}_var"] = jnp.var(samples, 0)[:, 0]
+        samples = sample(params, eval_noise)
+        out[f"{name}_mean"], out[f"{name}_var"] = marginals(samples)
         if name in ("init", "swa"):
-            out[f"{name}_paths"] = samples[:16, :, 0]
+            out[f"{name}_paths"] = np.asarray(samples)[:16, :, 0]
     out["seconds"] = jnp.float32(time.time() - t0)
     return out
 

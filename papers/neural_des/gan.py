@@ -12,29 +12,48 @@ backward pass, :mod:`reversible`).  Training choices of the thesis (Section 4.3.
 """
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import optax
 
-from papers.neural_des import models
+from papers.neural_des import models, rand
 
 
 def init_params(key, cfg):
-    kg, kd = jax.random.split(key)
+    kg, kd = rand.split(key)
     gen = models.init_generator(kg, cfg.noise_dim, cfg.init_dim, cfg.hidden, cfg.width, cfg.depth, 1)
-    disc = models.clip_discriminator(models.init_discriminator(kd, 1, cfg.disc_hidden, cfg.width, cfg.depth))
+    disc = jax.jit(models.clip_discriminator)(models.init_discriminator(kd, 1, cfg.disc_hidden, cfg.width, cfg.depth))
     return gen, disc
 
 
+@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
+def sample_noise(key, n: int, n_increments: int, noise_dim: int, init_dim: int):
+    """The standard normals of n generated paths (path j: :func:`models.generator_noise` with split(key, n)[j]):
+    (v [n, init_dim], eps [n, n_increments, noise_dim]).  A compiled program of its own, shared by training
+    and evaluation when n agrees (the random draws are a large part of a program's compile time)."""
+    return jax.vmap(lambda k: models.generator_noise(k, n_increments, noise_dim, init_dim))(jax.random.split(key, n))
+
+
+def n_increments(ts, cfg) -> int:
+    return cfg.substeps * (ts.shape[0] - 1)
+
+
+def sample_from_noise(gen, noise, ts, cfg):
+    """Generated paths at ts [N] from :func:`sample_noise`'s draws: [n, N, 1]."""
+    return jax.vmap(lambda v, eps: models.generator_paths_from_noise(gen, v, eps, ts, cfg.noise_dim, cfg.substeps))(
+        *noise)
+
+
 def sample(gen, key, ts, n: int, cfg):
-    """n generated paths at ts [N]: [n, N, 1]."""
-    return jax.vmap(lambda k: models.generator_paths(gen, k, ts, cfg.noise_dim, cfg.init_dim, cfg.substeps))(
-        jax.random.split(key, n))
+    """n generated paths at ts [N]: [n, N, 1] (path j: models.generator_paths with split(key, n)[j])."""
+    return sample_from_noise(gen, sample_noise(key, n, n_increments(ts, cfg), cfg.noise_dim, cfg.init_dim), ts, cfg)
 
 
-def wasserstein(gen, disc, key, ts, real, cfg):
-    """W = mean D(generated) - mean D(real), with real [B, N, 1]."""
-    fake = sample(gen, key, ts, real.shape[0], cfg)
+def wasserstein(gen, disc, noise, ts, real, cfg):
+    """W = mean D(generated) - mean D(real), with real [B, N, 1] and the generator's draws ``noise``."""
+    fake = sample_from_noise(gen, noise, ts, cfg)
     score = jax.vmap(lambda y: models.discriminator_score(disc, ts, y))
     return jnp.mean(score(fake)) - jnp.mean(score(real))
 
@@ -44,13 +63,14 @@ def make_optimizers(cfg):
 
 
 def make_train_step(cfg, ts):
-    """(gen, disc, gen_opt, disc_opt, swa, step, key, real) -> (..., W); jitted once."""
+    """(gen, disc, gen_opt, disc_opt, swa, i, noise, real) -> (..., W); jitted once.  ``noise``: the generator's
+    draws for this step (:func:`sample_noise`)."""
     gen_tx, disc_tx = make_optimizers(cfg)
     swa_start = cfg.steps // 2
 
     @jax.jit
-    def step(gen, disc, gen_opt, disc_opt, swa, i, key, real):
-        w, (g_gen, g_disc) = jax.value_and_grad(wasserstein, argnums=(0, 1))(gen, disc, key, ts, real, cfg)
+    def step(gen, disc, gen_opt, disc_opt, swa, i, noise, real):
+        w, (g_gen, g_disc) = jax.value_and_grad(wasserstein, argnums=(0, 1))(gen, disc, noise, ts, real, cfg)
         g_gen = jax.tree.map(jnp.negative, g_gen)             # generator ascends W
         upd, gen_opt = gen_tx.update(g_gen, gen_opt, gen)
         gen = optax.apply_updates(gen, upd)

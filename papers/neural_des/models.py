@@ -18,7 +18,9 @@ import math
 import diffrax
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from papers.neural_des import rand
 from papers.neural_des import reversible as rv
 
 ACTIVATIONS = {
@@ -35,11 +37,11 @@ ACTIVATIONS = {
 def init_mlp(key, sizes, dtype=jnp.float32):
     """Uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) init. sizes = (in, hidden..., out). Returns [{'w','b'}]."""
     layers = []
-    for k, (n_in, n_out) in zip(jax.random.split(key, len(sizes) - 1), zip(sizes[:-1], sizes[1:])):
-        kw, kb = jax.random.split(k)
+    for k, (n_in, n_out) in zip(rand.split(key, len(sizes) - 1), zip(sizes[:-1], sizes[1:])):
+        kw, kb = rand.split(k)
         lim = 1.0 / math.sqrt(n_in)
-        layers.append({"w": jax.random.uniform(kw, (n_in, n_out), dtype, -lim, lim),
-                       "b": jax.random.uniform(kb, (n_out,), dtype, -lim, lim)})
+        layers.append({"w": rand.uniform(kw, (n_in, n_out), dtype, -lim, lim),
+                       "b": rand.uniform(kb, (n_out,), dtype, -lim, lim)})
     return layers
 
 
@@ -68,6 +70,8 @@ def init_neural_ode(key, state_dim: int, width: int, depth: int, augment: int = 
     """Vector field MLP [t, z] -> dz/dt; weights scaled by ``gain`` (> 1: more nonlinear dynamics)."""
     d = state_dim + augment
     layers = init_mlp(key, (d + 1,) + (width,) * depth + (d,), dtype)
+    if gain == 1.0:       # (x 1 is exact: skip the per-shape multiply programs)
+        return {"f": layers}
     return {"f": [{"w": gain * l["w"], "b": gain * l["b"]} for l in layers]}
 
 
@@ -93,7 +97,7 @@ def neural_ode_solve(params, z0, ts, augment: int = 0, solver="tsit5"):
 # ----------------------------------------------------------------------------- neural CDE
 
 def init_ncde(key, in_channels: int, hidden: int, width: int, depth: int, n_out: int, dtype=jnp.float32):
-    k1, k2, k3 = jax.random.split(key, 3)
+    k1, k2, k3 = rand.split(key, 3)
     return {"init": init_mlp(k1, (in_channels, hidden), dtype),
             "f": init_mlp(k2, (hidden,) + (width,) * depth + (hidden * in_channels,), dtype),
             "out": init_mlp(k3, (hidden, n_out), dtype)}
@@ -170,11 +174,11 @@ def ncde_logits(params, values, interpolation: str = "hermite", steps_per_knot: 
 # ----------------------------------------------------------------------------- GRU baseline
 
 def init_gru(key, in_channels: int, hidden: int, n_out: int, dtype=jnp.float32):
-    k1, k2, k3 = jax.random.split(key, 3)
+    k1, k2, k3 = rand.split(key, 3)
     lim = 1.0 / math.sqrt(hidden)
-    return {"wx": jax.random.uniform(k1, (in_channels, 3 * hidden), dtype, -lim, lim),
-            "wh": jax.random.uniform(k2, (hidden, 3 * hidden), dtype, -lim, lim),
-            "b": jnp.zeros((3 * hidden,), dtype),
+    return {"wx": rand.uniform(k1, (in_channels, 3 * hidden), dtype, -lim, lim),
+            "wh": rand.uniform(k2, (hidden, 3 * hidden), dtype, -lim, lim),
+            "b": jax.device_put(np.zeros((3 * hidden,), dtype)),
             "out": init_mlp(k3, (hidden, n_out), dtype)}
 
 
@@ -210,7 +214,7 @@ def gru_logits(params, values):
 
 def init_generator(key, noise_dim: int, init_dim: int, hidden: int, width: int, depth: int, data_dim: int,
                    dtype=jnp.float32):
-    ks = jax.random.split(key, 4)
+    ks = rand.split(key, 4)
     return {"init": init_mlp(ks[0], (init_dim, width, hidden), dtype),
             "drift": init_mlp(ks[1], (hidden + 1,) + (width,) * depth + (hidden,), dtype),
             "diffusion": init_mlp(ks[2], (hidden + 1,) + (width,) * depth + (hidden * noise_dim,), dtype),
@@ -227,26 +231,37 @@ def _generator_field(noise_dim):
     return rv.sde_field(drift, diffusion)
 
 
-def generator_paths(params, key, ts, noise_dim: int, init_dim: int, substeps: int = 1):
-    """One generated path at times ts [N]: [N, data_dim].  Stratonovich SDE, reversible Heun.
-
-    Brownian increments: ``substeps`` per observation interval, drawn from ``key`` (exact Gaussians, as in
-    diffrax's UnsafeBrownianPath); the solver grid refines ts by ``substeps``.
-    """
+def generator_noise(key, n_increments: int, noise_dim: int, init_dim: int, dtype=jnp.float32):
+    """The generator's standard normals for one path: (v [init_dim], eps [n_increments, noise_dim])."""
     k0, kw = jax.random.split(key)
+    return jax.random.normal(k0, (init_dim,), dtype), jax.random.normal(kw, (n_increments, noise_dim), dtype)
+
+
+def generator_paths_from_noise(params, v, eps, ts, noise_dim: int, substeps: int = 1):
+    """:func:`generator_paths` given its normals (:func:`generator_noise` with n_increments = substeps (N-1))."""
     n = ts.shape[0]
     fine = jnp.concatenate([jnp.linspace(ts[i], ts[i + 1], substeps + 1)[:-1] for i in range(n - 1)] + [ts[-1:]]) \
         if substeps > 1 else ts
-    dt = jnp.diff(fine)
-    dws = jax.random.normal(kw, (fine.shape[0] - 1, noise_dim), ts.dtype) * jnp.sqrt(dt)[:, None]
-    v = jax.random.normal(k0, (init_dim,), ts.dtype)
+    dws = eps * jnp.sqrt(jnp.diff(fine))[:, None]
     z0 = mlp(params["init"], v, "lipswish")
     zs = rv.reversible_heun(_generator_field(noise_dim), params, z0, fine, rv.sde_increments(fine, dws))
     return mlp(params["readout"], zs[::substeps])
 
 
+def generator_paths(params, key, ts, noise_dim: int, init_dim: int, substeps: int = 1):
+    """One generated path at times ts [N]: [N, data_dim].  Stratonovich SDE, reversible Heun.
+
+    Brownian increments: ``substeps`` per observation interval, drawn from ``key`` (exact Gaussians, as in
+    diffrax's UnsafeBrownianPath); the solver grid refines ts by ``substeps``.  The draws are
+    :func:`generator_noise`, the solve :func:`generator_paths_from_noise` (split so that the random draws can
+    be a separate compiled program).
+    """
+    v, eps = generator_noise(key, substeps * (ts.shape[0] - 1), noise_dim, init_dim, ts.dtype)
+    return generator_paths_from_noise(params, v, eps, ts, noise_dim, substeps)
+
+
 def init_discriminator(key, data_dim: int, hidden: int, width: int, depth: int, dtype=jnp.float32):
-    ks = jax.random.split(key, 3)
+    ks = rand.split(key, 3)
     c = data_dim + 1
     return {"init": init_mlp(ks[0], (c, width, hidden), dtype),
             "f": init_mlp(ks[1], (hidden + 1,) + (width,) * depth + (hidden * c,), dtype),

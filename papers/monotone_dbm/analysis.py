@@ -23,14 +23,18 @@ from papers.monotone_dbm import inference, monotone
 
 # --------------------------------------------------------------------------- dense models
 
-@functools.partial(jax.jit, static_argnums=(1, 2, 6))
+@functools.partial(jax.jit, static_argnums=(1, 2))
 def dense_model(key, num_units: int, num_categories: int, weight_scale: float, bias_scale: float, m: float,
-                monotone_: bool = True):
-    """(W [d, d], b [d]) of a dense DBM from a random A (entries N(0, weight_scale^2 / d))."""
+                monotone_=True):
+    """(W [d, d], b [d]) of a dense DBM from a random A (entries N(0, weight_scale^2 / d)).
+
+    ``monotone_`` (a traced bool: one compiled program serves both) selects the monotone rescaling
+    S^{1/2}; without it S = I, i.e. W = blkdiag(A^T A) - A^T A, as ``monotone.coupling(..., False)``."""
     arch = monotone.dense_architecture(num_units, num_categories)
     params = monotone.init_params(arch, key, scale=weight_scale, bias_scale=bias_scale, dtype=jnp.float64)
-    Wfn, _ = monotone.make_coupling(arch, params, m, monotone_)
-    W = monotone.dense_matrix(Wfn, arch, jnp.float64)
+    cp = monotone.coupling(arch, params, m, True)
+    cp["roots"] = [jnp.where(monotone_, r, jnp.ones_like(r)) for r in cp["roots"]]
+    W = monotone.dense_matrix(lambda q: monotone.apply_W(arch, cp, q), arch, jnp.float64)
     return W, params["biases"][0].reshape(-1)
 
 
@@ -53,6 +57,7 @@ def softmax_units(x, k: int):
     return jax.nn.softmax(_units(x, k), -1).reshape(x.shape)
 
 
+@functools.partial(jax.jit, static_argnums=(3,))
 def mf_residual(W, b, q, k: int):
     """max |q - softmax(W q + b)| over entries (and batch): the mean-field equations' violation."""
     return jnp.max(jnp.abs(q - softmax_units(q @ W.T + b, k)))
@@ -93,13 +98,15 @@ def naive_sequential(W, b, q0, k: int, sweeps: int):
     return jax.lax.fori_loop(0, sweeps * n, lambda t, q: unit(t % n, q), q0)
 
 
+@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
 def random_starts(key, num: int, d: int, k: int, temperature: float = 3.0):
     return softmax_units(temperature * jax.random.normal(key, (num, d), jnp.float64), k)
 
 
 def _spread(q):
     """max over starts of ||q_s - q_0||_inf."""
-    return float(jnp.max(jnp.abs(q - q[:1])))
+    q = np.asarray(q)
+    return float(np.max(np.abs(q - q[:1])))
 
 
 def uniqueness_experiment(cfg, key) -> dict:
@@ -147,6 +154,7 @@ def all_states(num_units: int, k: int) -> jnp.ndarray:
     return jnp.asarray(np.eye(k)[idx].reshape(len(idx), -1))
 
 
+@functools.partial(jax.jit, static_argnums=(2, 3))
 def exact_marginals(W, b, num_units: int, k: int):
     """(marginals [N k], log Z) of p(x) ~ exp(x^T W x / 2 + b^T x) by enumeration (W hollow)."""
     X = all_states(num_units, k)
@@ -156,12 +164,14 @@ def exact_marginals(W, b, num_units: int, k: int):
     return p @ X, log_z
 
 
+@jax.jit
 def free_energy(W, b, q):
     """Mean-field free energy F(q) = -q^T W q / 2 - b^T q + sum q log q; KL(q || p) = F(q) + log Z."""
     qlogq = jnp.where(q > 0, q * jnp.log(jnp.where(q > 0, q, 1.0)), 0.0)
     return -0.5 * jnp.einsum("...d,de,...e->...", q, W, q) - q @ b + jnp.sum(qlogq, -1)
 
 
+@functools.partial(jax.jit, static_argnums=(2,))
 def marginal_kl(p, q, k: int):
     """sum over units of KL(p_u || q_u) for marginals [..., N k]."""
     p, q = _units(p, k), _units(q, k)

@@ -74,11 +74,30 @@ def make_optimizer(config) -> optax.GradientTransformation:
     return optax.adam(schedule)
 
 
-def init_state(config, key) -> TrainState:
+def _config_key(config, *sections) -> str:
+    """A hashable key for the parts of ``config`` a compiled function depends on."""
+    return json.dumps([config[s].to_dict() if hasattr(config[s], "to_dict") else config[s] for s in sections],
+                      sort_keys=True, default=str)
+
+
+def _init_state(config, key) -> TrainState:
     k_init, k_rng = jax.random.split(key)
     params = model.init_params(config, k_init)
     return TrainState(step=jnp.zeros((), jnp.int32), params=params, opt_state=make_optimizer(config).init(params),
                       rng=k_rng)
+
+
+_INIT: dict = {}
+
+
+def init_state(config, key) -> TrainState:
+    """The initial state, computed once per (model/optimizer config, key) in a process and then reused:
+    training, evaluation and restoring all start from it, and op by op it dispatches dozens of small XLA
+    programs. (Not jitted: XLA's fusion would change the initial weights in the last bit.)"""
+    k = (_config_key(config, "model", "train"), tuple(np.asarray(jax.random.key_data(key)).ravel().tolist()))
+    if k not in _INIT:
+        _INIT[k] = _init_state(config, key)
+    return _INIT[k]
 
 
 def make_train_step(config):
@@ -167,8 +186,7 @@ _PREDICT: dict = {}
 
 def _compiled_predict(config):
     """One jitted ``(params, bins, mask) -> (label probs, pixel probs)`` per model/solver config."""
-    key = json.dumps([config.model.to_dict(), config.solver.to_dict(), config.data.num_bins], sort_keys=True,
-                     default=str)
+    key = _config_key(config, "model", "solver", "data")
     if key not in _PREDICT:
         _PREDICT[key] = jax.jit(functools.partial(model.predict, config))
     return _PREDICT[key]
@@ -231,26 +249,35 @@ def completion_metrics(config, params) -> dict:
 
 
 def plot_completions(examples, num_bins: int, path: str) -> None:
+    """Rows: observed pixels (unobserved in red), completion, truth. Each row is one mosaic image (one axes
+    per row, not per digit: drawing dozens of axes took seconds)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     k = len(examples["labels"])
-    fig, axes = plt.subplots(3, k, figsize=(1.2 * k, 4))
+    h, w = examples["bins"].shape[1:]
     observed = np.where(examples["mask"] > 0, examples["bins"], -1)
     rows = [("observed", observed), ("completed", np.where(examples["mask"] > 0, examples["bins"], examples["pred"])),
             ("truth", examples["bins"])]
-    for r, (title, imgs) in enumerate(rows):
+    fig, axes = plt.subplots(3, 1, figsize=(1.2 * k, 4))
+    red = matplotlib.colors.to_rgb("tab:red")
+    for ax, (title, imgs) in zip(axes, rows):
+        mosaic = np.empty((h, k * (w + 1) - 1, 3))
+        mosaic[:] = matplotlib.colors.to_rgb("tab:blue")                  # one blue column between digits
         for i in range(k):
-            ax = axes[r, i]
-            ax.imshow(np.ma.masked_less(imgs[i], 0), cmap="gray", vmin=0, vmax=num_bins - 1)
-            ax.set_facecolor("tab:red")
+            gray = np.clip(imgs[i], 0, None) / max(num_bins - 1, 1)
+            rgb = np.where((imgs[i] < 0)[..., None], red, gray[..., None])
+            mosaic[:, i * (w + 1):i * (w + 1) + w] = rgb
+        ax.imshow(mosaic, interpolation="nearest")
+        ax.set_yticks([])
+        ax.set_ylabel(title, fontsize=8)
+        centres = [i * (w + 1) + (w - 1) / 2 for i in range(k)]
+        if title == "completed":
+            ax.set_xticks(centres, [f"pred {v}" for v in examples["pred_labels"]], fontsize=7)
+        elif title == "truth":
+            ax.set_xticks(centres, [f"label {v}" for v in examples["labels"]], fontsize=7)
+        else:
             ax.set_xticks([])
-            ax.set_yticks([])
-            if r == 1:
-                ax.set_title(f"pred {examples['pred_labels'][i]}", fontsize=7)
-            if r == 2:
-                ax.set_title(f"label {examples['labels'][i]}", fontsize=7)
-        axes[r, 0].set_ylabel(title, fontsize=8)
     fig.suptitle("monotone DBM: joint completion + classification (red = unobserved)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -45,23 +45,11 @@ def anderson(f: Callable, x0, *, memory: int = 5, lam: float = 1e-4, max_iter: i
     b, d = x0.shape
     m = memory
 
-    def first_steps(i, carry):      # X[0] = x0, F[0] = f(x0), X[1] = F[0], F[1] = f(F[0]); f traced once
-        X, F, x = carry
-        fx = f(x)
-        return X.at[:, i].set(x), F.at[:, i].set(fx), fx
-
-    zeros = jnp.zeros((b, m, d), x0.dtype)
-    X, F, _ = jax.lax.fori_loop(0, 2, first_steps, (zeros, zeros, x0))
-
     def rel_res(x, fx):
         return jnp.max(jnp.linalg.norm(fx - x, axis=-1) / (1e-5 + jnp.linalg.norm(fx, axis=-1)))
 
-    def cond(s):
-        k, _, _, res = s
-        return (k < max_iter) & (res >= tol)
-
-    def body(s):
-        k, X, F, _ = s
+    def mix(k, X, F):
+        """The Anderson point from the last min(k, m) pairs (x_i, f(x_i))."""
         n_valid = jnp.minimum(k, m)
         valid = (jnp.arange(m) < n_valid).astype(x0.dtype)
         G = F - X
@@ -71,14 +59,24 @@ def anderson(f: Callable, x0, *, memory: int = 5, lam: float = 1e-4, max_iter: i
         H = H.at[:, 0, 1:].set(valid).at[:, 1:, 0].set(valid).at[:, 1:, 1:].set(GG)
         rhs = jnp.zeros((b, m + 1), x0.dtype).at[:, 0].set(1.0)
         a = jnp.linalg.solve(H, rhs[..., None])[:, 1:, 0]          # [B, m], sums to 1 on valid slots
-        x_new = beta * jnp.einsum("bi,bid->bd", a, F) + (1 - beta) * jnp.einsum("bi,bid->bd", a, X)
+        return beta * jnp.einsum("bi,bid->bd", a, F) + (1 - beta) * jnp.einsum("bi,bid->bd", a, X)
+
+    def cond(s):
+        k, _, _, res = s
+        return (k < 2) | ((k < max_iter) & (res >= tol))
+
+    def body(s):
+        # k = 0, 1: the plain steps x0, f(x0); then Anderson. One loop, so f is traced (and compiled) once.
+        k, X, F, _ = s
+        x_new = jax.lax.cond(k < 2, lambda: jnp.where(k == 0, x0, F[:, 0]), lambda: mix(k, X, F))
         f_new = f(x_new)
         slot = k % m
         X = X.at[:, slot].set(x_new)
         F = F.at[:, slot].set(f_new)
         return k + 1, X, F, rel_res(x_new, f_new)
 
-    init = (jnp.asarray(2), X, F, rel_res(X[:, 1], F[:, 1]))
+    zeros = jnp.zeros((b, m, d), x0.dtype)
+    init = (jnp.asarray(0), zeros, zeros, jnp.asarray(jnp.inf, x0.dtype))
     k, X, F, res = jax.lax.while_loop(cond, body, init)
     last = (k - 1) % m
     return F[:, last], SolverInfo(k, res)

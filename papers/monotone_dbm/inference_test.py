@@ -1,9 +1,9 @@
 """Mean-field fixed points: FB splitting solves q = softmax(Wq+b) (clamped), Anderson and Picard agree, and the
-implicit gradient equals unrolled differentiation and finite differences."""
-import functools
+implicit gradient equals unrolled differentiation and finite differences.
 
+Compilation is most of these tests' time, so the random problem is drawn with NumPy, each check is one jitted
+program: the two tests share one compiled implicit-gradient solve with the checks at its solution."""
 import jax
-import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 
@@ -13,12 +13,23 @@ ARCH = monotone.Architecture(layers=((5, 5, 1, 3), (1, 1, 2, 3)), couplings=((0,
 ALPHA, M = 0.5, 0.1
 
 
-def _setup():
-    p = monotone.init_params(ARCH, jax.random.PRNGKey(0), scale=3.0, bias_scale=0.5, dtype=jnp.float64)
-    bins = jax.random.randint(jax.random.PRNGKey(1), (2, 5, 5), 0, 3)
-    data = jax.nn.one_hot(bins, 3, dtype=jnp.float64)[:, :, :, None, :]
-    mask = jax.random.bernoulli(jax.random.PRNGKey(2), 0.5, (2, 5, 5, 1, 1)).astype(jnp.float64)
-    return p, (data, mask)
+def _setup(seed: int = 0):
+    """(params, (data, mask), target, random start) in float64, drawn on the host (nothing to compile).
+
+    Kernels N(0, 3^2 / fan_in) (scale 3: the monotone rescaling is active), biases N(0, 0.5^2), as
+    ``monotone.init_params(ARCH, key, scale=3.0, bias_scale=0.5)`` would draw them."""
+    rng = np.random.default_rng(seed)
+    shapes = jax.eval_shape(lambda: monotone.init_params(ARCH, jax.random.PRNGKey(0), dtype=jnp.float32))
+    p = {"kernels": {name: rng.normal(size=s.shape) * 3.0 / np.sqrt(np.prod(s.shape[:3]))
+                     for name, s in shapes["kernels"].items()},
+         "biases": [0.5 * rng.normal(size=s.shape) for s in shapes["biases"]]}
+    bins = rng.integers(0, 3, (2, 5, 5))
+    data = np.eye(3)[bins][:, :, :, None, :]
+    mask = (rng.random((2, 5, 5, 1, 1)) < 0.5).astype(np.float64)
+    target = rng.normal(size=(2, ARCH.dim))
+    logits = [3.0 * rng.normal(size=(2,) + layer) for layer in ARCH.layers]        # random points of the simplices
+    zr = np.concatenate([(np.exp(x) / np.exp(x).sum(-1, keepdims=True)).reshape(2, -1) for x in logits], 1)
+    return p, (data, mask), target, zr
 
 
 def _step(cp, ctx, z):
@@ -36,51 +47,62 @@ def _loss_implicit(p, ctx, target):
     return jnp.sum(z * target), z
 
 
-@functools.lru_cache(maxsize=None)
-def _value_and_grad():
-    """One compiled (loss, z*), grad for both tests (compiling the solver is most of their time)."""
-    return jax.jit(jax.value_and_grad(_loss_implicit, has_aux=True))
+def _independent_checks(p, ctx, za, zr):
+    """At the Anderson solution za: its FB residual, one naive mean-field step from it, and a second,
+    independent solver (plain Picard iteration of the FB step) from the random start zr."""
+    cp = monotone.coupling(ARCH, p, M)
+    res = jnp.linalg.norm(_step(cp, ctx, za) - za, axis=-1) / jnp.linalg.norm(za, axis=-1)
+    zp, ip = inference.picard(lambda z: _step(cp, ctx, z), zr, max_iter=3000, tol=1e-12)
+    mf = inference.naive_step(lambda x: monotone.apply_W(ARCH, cp, x), cp["biases"], monotone.unflatten(ARCH, za),
+                              *ctx)
+    return res, zp, ip.residual, monotone.flatten(mf)
 
 
-def _target():
-    return jax.random.normal(jax.random.PRNGKey(3), (2, ARCH.dim), jnp.float64)
+@jax.jit
+def _solve(p, ctx, target, zr):
+    """((<z*, target>, z*), implicit gradient, checks at z*): one compiled program for both tests (compiling
+    the solver is most of their time; one program compiles faster than two)."""
+    (loss, za), grad = jax.value_and_grad(_loss_implicit, has_aux=True)(p, ctx, target)
+    return (loss, za), grad, _independent_checks(p, ctx, za, zr)
 
 
 def test_fixed_point_is_mean_field_and_solvers_agree():
     with jax.enable_x64(True):
-        p, ctx = _setup()
-        cp = monotone.coupling(ARCH, p, M)
-        (_, za), _ = _value_and_grad()(p, ctx, _target())                 # Anderson from the uniform start
-        res = jnp.linalg.norm(_step(cp, ctx, za) - za, axis=-1) / jnp.linalg.norm(za, axis=-1)
-        assert float(jnp.max(res)) < 1e-11
-        # a second, independent solver (plain Picard iteration of the FB step) from a random start
-        zr = monotone.flatten(inference.random_state(ARCH, jax.random.PRNGKey(7), 2, jnp.float64))
-        zp, ip = jax.jit(lambda z0: inference.picard(lambda z: _step(cp, ctx, z), z0, max_iter=3000, tol=1e-12))(zr)
-        assert float(ip.residual) < 1e-11
-        np.testing.assert_allclose(np.asarray(za), np.asarray(zp), atol=1e-9)
-        q = monotone.unflatten(ARCH, za)
-        mf = inference.naive_step(lambda x: monotone.apply_W(ARCH, cp, x), cp["biases"], q, *ctx)
-        np.testing.assert_allclose(np.asarray(monotone.flatten(mf)), np.asarray(za), atol=1e-9)
+        p, ctx, target, zr = _setup()
+        (_, za), _, checks = _solve(p, ctx, target, zr)                 # Anderson from the uniform start
+        res, zp, picard_res, mf = jax.device_get(checks)
+        za = np.asarray(za)
+        assert res.max() < 1e-11
+        assert picard_res < 1e-11
+        assert np.abs(np.asarray(zr) - za).max() > 0.1                  # Picard really starts elsewhere
+        np.testing.assert_allclose(za, zp, atol=1e-9)
+        np.testing.assert_allclose(mf, za, atol=1e-9)                   # q* = softmax(W q* + b), clamped
 
 
 def test_implicit_gradient_matches_unrolled_and_finite_differences():
     with jax.enable_x64(True):
-        p, ctx = _setup()
-        z0, target = _z0(), _target()
+        p, ctx, target, zr = _setup()
+        z0 = _z0()
 
-        def loss_unrolled(p):
-            cp = monotone.coupling(ARCH, p, M)
-            return jnp.sum(jax.lax.fori_loop(0, 400, lambda i, z: _step(cp, ctx, z), z0) * target)
+        @jax.jit
+        def grad_unrolled(p, ctx, target):
+            def loss(p):
+                cp = monotone.coupling(ARCH, p, M)
+                return jnp.sum(jax.lax.fori_loop(0, 400, lambda i, z: _step(cp, ctx, z), z0) * target)
+            return jax.grad(loss)(p)
 
-        value_and_grad = _value_and_grad()
-        _, gi = value_and_grad(p, ctx, target)
-        gu = jax.jit(jax.grad(loss_unrolled))(p)
-        for a, b in zip(jax.tree.leaves(gi), jax.tree.leaves(gu)):
-            np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-9)
-        # finite differences of the loss along a random direction
-        flat, unravel = jax.flatten_util.ravel_pytree(p)
-        v = jax.random.normal(jax.random.PRNGKey(4), flat.shape, jnp.float64)
+        gi = jax.device_get(_solve(p, ctx, target, zr)[1])
+        gu = jax.device_get(grad_unrolled(p, ctx, target))
+        for a, b in zip(jax.tree.leaves(gi), jax.tree.leaves(gu), strict=True):
+            np.testing.assert_allclose(a, b, atol=1e-9)
+        # finite differences of the loss along a random direction (host-side arithmetic; the perturbed
+        # losses reuse the compiled solve)
+        leaves, treedef = jax.tree.flatten(p)
+        rng = np.random.default_rng(4)
+        v = [rng.normal(size=np.shape(x)) for x in leaves]
         eps = 1e-5
-        f = lambda x: value_and_grad(unravel(x), ctx, target)[0][0]
-        fd = (f(flat + eps * v) - f(flat - eps * v)) / (2 * eps)
-        np.testing.assert_allclose(float(jnp.dot(jax.flatten_util.ravel_pytree(gi)[0], v)), float(fd), rtol=1e-6)
+        f = lambda s: float(_solve(jax.tree.unflatten(treedef, [x + s * eps * d for x, d in zip(leaves, v)]),
+                                   ctx, target, zr)[0][0])
+        fd = (f(1.0) - f(-1.0)) / (2 * eps)
+        directional = sum(float(np.sum(g * d)) for g, d in zip(jax.tree.leaves(gi), v))
+        np.testing.assert_allclose(directional, fd, rtol=1e-6)

@@ -27,6 +27,7 @@ D_x = sum_{valid t} K_t K_t^T restricted to each unit's n channels.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Sequence
 
 import jax
@@ -83,16 +84,23 @@ def init_params(arch: Architecture, key, scale: float = 1.0, bias_scale: float =
 
     Kernels are N(0, scale^2 / fan_in); biases N(0, bias_scale^2).
     """
-    keys = jax.random.split(key, len(arch.couplings) + len(arch.layers))
-    kernels = {}
-    for (i, j, k), kk in zip(arch.couplings, keys):
+    shapes, fans = [], []
+    for i, j, k in arch.couplings:
         (kh, kw), _, _ = arch.conv_geometry(i, j, k)
-        fan_in = kh * kw * arch.channels(j)
-        kernels[f"{i}_{j}"] = (scale / np.sqrt(fan_in)) * jax.random.normal(
-            kk, (kh, kw, arch.channels(j), arch.channels(i)), dtype)
-    biases = [bias_scale * jax.random.normal(kk, layer, dtype)
-              for layer, kk in zip(arch.layers, keys[len(arch.couplings):])]
+        fans.append(kh * kw * arch.channels(j))
+        shapes.append((kh, kw, arch.channels(j), arch.channels(i)))
+    shapes += [tuple(layer) for layer in arch.layers]
+    normals = _standard_normals(key, tuple(shapes), dtype)
+    kernels = {f"{i}_{j}": (scale / np.sqrt(fan)) * z for (i, j, _), fan, z in zip(arch.couplings, fans, normals)}
+    biases = [bias_scale * z for z in normals[len(arch.couplings):]]
     return {"kernels": kernels, "biases": biases}
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2))
+def _standard_normals(key, shapes: tuple, dtype):
+    """N(0, 1) draws of the given shapes from split(key): one compiled program (drawn op by op, every shape
+    compiled its own). The scaling stays outside, where XLA cannot fold it into the draw's constants."""
+    return [jax.random.normal(k, s, dtype) for k, s in zip(jax.random.split(key, len(shapes)), shapes)]
 
 
 # --------------------------------------------------------------------------- A, A^T

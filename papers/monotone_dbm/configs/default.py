@@ -5,7 +5,8 @@
          of it XLA compilation. Claims are not expected to pass.
   small: python -m papers.monotone_dbm.train --config=papers/monotone_dbm/configs/default.py:small --workdir=/tmp/monotone_dbm_small
          then the same with papers.monotone_dbm.eval. Measured 2026-11-28 on a shared 2-core Xeon CPU:
-         train (incl. eval) 3m09s wall, 204 s CPU at load 2-5 (11m21s wall at load 8-14); eval.py alone 26 s.
+         train (incl. eval) 2m20s wall, 163 s CPU at load 3-5 (3m09s at load 2-5 before the test-time
+         changes, same results); eval.py alone 26 s.
          Result: 2/3 claims pass. Claim 1 passes: 20 starts agree to 5e-10, while naive MF oscillates on
          the unscaled W and on the RBM. Claim 2 passes: residual 2e-12 and KL(q‖p) equals the best of
          100 restarts. Claim 3 fails: accuracy is 82.7% (> 80%), but the completion MSE, 0.0524, is not

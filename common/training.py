@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from common import sharding
 from common.checkpoint import Checkpointer
 from common.metrics import MetricsWriter, Progress
 
@@ -52,6 +53,35 @@ def run_loop(state, train_step: Callable, get_batch: Callable[[int], object], *,
                 checkpointer.manager.wait_until_finished()
                 os._exit(PREEMPTED_EXIT_CODE)  # a hard stop, as a preemption would be
     return state
+
+
+def run_data_parallel(workdir: str, config, initial, train_step: Callable, get_batch: Callable[[int], dict], *,
+                      batch_size: int, num_steps: int, name: str = "train"):
+    """:func:`run_loop` with the batch sharded over a 1-D ``data`` mesh of all devices, and its own
+    checkpoint and metrics in ``workdir``.
+
+    Checks that ``batch_size`` divides over the devices (a clear error otherwise), replicates ``initial``
+    (parameters and optimiser state alike, so the jitted step compiles once), resumes from the latest
+    checkpoint, and feeds each process its rows of the global batch ``get_batch(step)`` (a dict of arrays
+    with the batch first). Saves every ``config.checkpoint_every`` steps and at the end, logs every
+    ``config.log_every``; both files are closed also when a step raises. Returns the final state.
+    """
+    mesh = sharding.make_mesh([(sharding.DATA, -1)])
+    sharding.check_batch_divisible(batch_size, mesh)
+    rows = sharding.process_slice(batch_size)
+    checkpointer = Checkpointer(workdir, config, save_every=config.checkpoint_every)
+    writer = MetricsWriter(workdir)
+
+    def batch_for(step):
+        return sharding.shard_batch({k: v[rows] for k, v in get_batch(step).items()}, mesh)
+
+    try:
+        state = checkpointer.restore_or(sharding.replicate(initial, mesh))
+        return run_loop(state, train_step, batch_for, num_steps=num_steps, checkpointer=checkpointer,
+                        writer=writer, log_every=config.log_every, name=name)
+    finally:
+        checkpointer.close()
+        writer.close()
 
 
 def run_units(state, names: Sequence[str], run_one: Callable[[str], tuple[dict, dict]], *,

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from common import checkpoint, claims, distributed, metrics, sharding, training
+from common import checkpoint, claims, distributed, training
 from papers.hopfield_layers import memory, mil, plots
 from papers.hopfield_layers.layers import Hopfield
 
@@ -146,25 +146,10 @@ def get_batch(config, step: int) -> dict:
 def train_mil(config, workdir: str) -> TrainState:
     """Trains one pooling model with the batch sharded over the 'data' mesh axis; resumes from the
     latest checkpoint in ``workdir``; writes loss/grad_norm to metrics.jsonl every log_every steps."""
-    mesh = sharding.make_mesh([("data", -1)])
-    sharding.check_batch_divisible(config.mil.batch_size, mesh)
-    rows = sharding.process_slice(config.mil.batch_size)
-    state = sharding.replicate(init_state(config, jax.random.PRNGKey(config.seed)), mesh)
-    ckpt = checkpoint.Checkpointer(workdir, config, save_every=config.checkpoint_every)
-    state = ckpt.restore_or(state)
-    writer = metrics.MetricsWriter(workdir)
-
-    def batch_for(step):
-        return sharding.shard_batch({k: v[rows] for k, v in get_batch(config, step).items()}, mesh)
-
-    try:
-        state = training.run_loop(state, make_train_step(config), batch_for, num_steps=config.mil.num_steps,
-                                  checkpointer=ckpt, writer=writer, log_every=config.log_every,
-                                  name=f"mil/{config.mil.pooling}")
-    finally:
-        ckpt.close()
-        writer.close()
-    return state
+    return training.run_data_parallel(workdir, config, init_state(config, jax.random.PRNGKey(config.seed)),
+                                      make_train_step(config), lambda step: get_batch(config, step),
+                                      batch_size=config.mil.batch_size, num_steps=config.mil.num_steps,
+                                      name=f"mil/{config.mil.pooling}")
 
 
 # --------------------------------------------------------------------------- the MIL sweep

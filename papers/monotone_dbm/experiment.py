@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from common import checkpoint, claims, data, distributed, metrics, sharding, training
+from common import checkpoint, claims, data, distributed, training
 from papers.monotone_dbm import analysis, model
 
 
@@ -118,24 +118,10 @@ def make_train_step(config):
 
 def train(config, workdir: str) -> TrainState:
     """Trains the monotone DBM, resuming from the latest checkpoint in ``workdir``."""
-    mesh = sharding.make_mesh([("data", -1)])
-    sharding.check_batch_divisible(config.train.batch_size, mesh)
-    rows = sharding.process_slice(config.train.batch_size)
-    state = sharding.replicate(init_state(config, jax.random.PRNGKey(config.seed)), mesh)
-    ckpt = checkpoint.Checkpointer(workdir, config, save_every=config.checkpoint_every)
-    state = ckpt.restore_or(state)
-    writer = metrics.MetricsWriter(workdir)
-
-    def batch_for(step):
-        return sharding.shard_batch({k: v[rows] for k, v in get_batch(config, step).items()}, mesh)
-
-    try:
-        state = training.run_loop(state, make_train_step(config), batch_for, num_steps=config.train.num_steps,
-                                  checkpointer=ckpt, writer=writer, log_every=config.log_every, name="dbm")
-    finally:
-        ckpt.close()
-        writer.close()
-    return state
+    return training.run_data_parallel(workdir, config, init_state(config, jax.random.PRNGKey(config.seed)),
+                                      make_train_step(config), lambda step: get_batch(config, step),
+                                      batch_size=config.train.batch_size, num_steps=config.train.num_steps,
+                                      name="dbm")
 
 
 # --------------------------------------------------------------------------- analyses (claims 1-2)

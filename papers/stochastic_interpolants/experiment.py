@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from common import checkpoint, claims, data, metrics, sharding, training
+from common import checkpoint, claims, data, training
 from papers.stochastic_interpolants import distances, exact, models, objectives, samplers
 from papers.stochastic_interpolants.interpolants import from_config
 
@@ -147,26 +147,11 @@ def get_batch(config, run: str, step: int) -> dict:
 
 def train_run(config, workdir: str, run: str) -> TrainState:
     """Trains b and s of one 2-D run in ``workdir`` (resumes from its latest checkpoint)."""
-    mesh = sharding.make_mesh([("data", -1)])
-    sharding.check_batch_divisible(config.train.batch_size, mesh)
-    rows = sharding.process_slice(config.train.batch_size)
     model = models.make_field(config.model)
     state = init_state(model, config.train, jax.random.PRNGKey(config.seed), jnp.zeros((1, 2)))
-    state = sharding.replicate(state, mesh)
-    ckpt = checkpoint.Checkpointer(workdir, config, save_every=config.checkpoint_every)
-    state = ckpt.restore_or(state)
-    writer = metrics.MetricsWriter(workdir)
-    step_fn = make_train_step(config, config.train, config.model)
-    try:
-        state = training.run_loop(
-            state, step_fn,
-            lambda step: sharding.shard_batch({k: v[rows] for k, v in get_batch(config, run, step).items()}, mesh),
-            num_steps=config.train.num_steps, checkpointer=ckpt, writer=writer, log_every=config.log_every,
-            name=run)
-    finally:
-        ckpt.close()
-        writer.close()
-    return state
+    return training.run_data_parallel(workdir, config, state, make_train_step(config, config.train, config.model),
+                                      lambda step: get_batch(config, run, step), batch_size=config.train.batch_size,
+                                      num_steps=config.train.num_steps, name=run)
 
 
 def restore_run(config, workdir: str) -> TrainState:

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import checkpoint, data, metrics, sharding, training
+from common import checkpoint, data, training
 from papers.stochastic_interpolants import models, samplers
 from papers.stochastic_interpolants.interpolants import from_config
 
@@ -55,24 +55,11 @@ def train(config, workdir: str):
     from papers.stochastic_interpolants import experiment
     images = load_images(config.images)
     ic = _image_config(config)
-    mesh = sharding.make_mesh([("data", -1)])
-    sharding.check_batch_divisible(ic.train.batch_size, mesh)
-    rows = sharding.process_slice(ic.train.batch_size)
     model = models.make_field(config.images.model)
     state = experiment.init_state(model, ic.train, jax.random.PRNGKey(config.seed), jnp.zeros((1,) + images.shape[1:]))
-    state = sharding.replicate(state, mesh)
-    ckpt = checkpoint.Checkpointer(workdir, config, save_every=config.checkpoint_every)
-    state = ckpt.restore_or(state)
-    writer = metrics.MetricsWriter(workdir)
-    step_fn = experiment.make_train_step(ic, ic.train, config.images.model)
-    try:
-        return training.run_loop(
-            state, step_fn,
-            lambda step: sharding.shard_batch({k: v[rows] for k, v in get_batch(ic, images, step).items()}, mesh),
-            num_steps=ic.train.num_steps, checkpointer=ckpt, writer=writer, log_every=config.log_every, name="images")
-    finally:
-        ckpt.close()
-        writer.close()
+    return training.run_data_parallel(workdir, config, state, experiment.make_train_step(ic, ic.train, config.images.model),
+                                      lambda step: get_batch(ic, images, step), batch_size=ic.train.batch_size,
+                                      num_steps=ic.train.num_steps, name="images")
 
 
 def sample_figure(config, workdir: str, path: str) -> str:

@@ -10,7 +10,7 @@
 - ``common.testing``     ``assert_rerun_redoes_nothing``, ``assert_units_run_once``, ``unit_state``, ``metrics_lines``
   (end-to-end test checks)
 - ``common.claims``      ``Claim``, ``write_eval`` (eval.json + printed table)
-- ``common.data``        digits, IDX (MNIST/Fashion-MNIST), CIFAR-10 binary, Gaussian mixtures
+- ``common.data``        digits, IDX (MNIST/Fashion-MNIST), CIFAR-10 binary, Gaussian mixtures, clustering features
 - ``common.binary``      the shared body of every paper's thin train/eval binaries
 - ``common.linear_solvers`` SOR / SSOR-PCG on sparse matrices and the 2-D Laplacian, iteration counts, Young's formulas
 - ``common.chaotic_systems`` 83 chaotic flows (equations, dysts metadata), batched RK4 in standardised time, noise

@@ -48,6 +48,31 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     return (table[:, :-1].reshape(-1, 8, 8) / 16.0).astype(np.float32), table[:, -1].astype(np.int32)
 
 
+def load_clustering_features(name: str, n: int = 0, *, seed: int = 0, data_dir: str = "", n_blobs: int = 10,
+                             dim: int = 8) -> np.ndarray:
+    """Feature vectors [n, d] float64 for clustering experiments (the k-medoids papers).
+
+    name: 'digits' (1797 x 64, pixel values in [0, 1]); 'blobs' (n points from n_blobs isotropic
+    Gaussians in dim dimensions, sklearn's ``make_blobs``); 'mnist' (the first n training images of MNIST
+    from data_dir, 784 dims; raises DataNotFoundError when the files are missing).
+    n = 0 keeps the whole set (digits, mnist); a smaller n takes a fixed random subset of the digits.
+    """
+    if name == "blobs":
+        from sklearn.datasets import make_blobs
+        x, _ = make_blobs(n_samples=n or 1000, centers=n_blobs, n_features=dim, cluster_std=1.5,
+                          random_state=seed)
+        return x.astype(np.float64)
+    if name == "mnist":
+        images, _ = load_mnist(data_dir, "train")
+        return images[: n or len(images)].reshape(-1, 28 * 28).astype(np.float64)
+    if name != "digits":
+        raise ValueError(f"unknown data set {name!r}; choose 'digits', 'blobs' or 'mnist'")
+    x = load_digits()[0].reshape(-1, 64).astype(np.float64)
+    if n and n < len(x):
+        x = x[np.sort(np.random.default_rng(seed).choice(len(x), n, replace=False))]
+    return x
+
+
 def read_idx(path: str) -> np.ndarray:
     """Reads an IDX file (MNIST format, optionally gzipped) into a numpy array."""
     opener = gzip.open if path.endswith(".gz") else open

@@ -245,6 +245,21 @@ def test_digits_loader():
     np.testing.assert_array_equal(y, ref.target)
 
 
+def test_clustering_features(tmp_path):
+    digits = data.load_digits()[0].reshape(-1, 64)
+    x = data.load_clustering_features("digits", 60, seed=3)
+    assert x.shape == (60, 64) and x.dtype == np.float64
+    rows = [int(np.flatnonzero((digits == r).all(1))[0]) for r in x.astype(np.float32)]
+    assert rows == sorted(rows)                        # a subset of the digits, in their order
+    np.testing.assert_array_equal(x, data.load_clustering_features("digits", 60, seed=3))
+    assert data.load_clustering_features("digits").shape == (1797, 64)
+    assert data.load_clustering_features("blobs", 50, dim=3).shape == (50, 3)
+    with pytest.raises(data.DataNotFoundError):
+        data.load_clustering_features("mnist", 10, data_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="choose"):
+        data.load_clustering_features("cifar")
+
+
 def test_mesh_spec_and_batch_divisibility_errors():
     mesh = sharding.make_mesh([("data", -1)])
     assert mesh.shape["data"] == jax.device_count()

@@ -31,8 +31,9 @@ def _median_time(fn, repeats):
 def measure(n: int, k: int, repeats: int, numpy_too: bool = True) -> dict:
     import kmedoids
     from common import kmedoids as core
-    from papers.fasterpam import data as data_lib, eager
-    x = data_lib.load_features("blobs", n, seed=0)
+    from common import data as data_lib
+    from papers.fasterpam import eager
+    x = data_lib.load_clustering_features("blobs", n, seed=0)
     diss = jax.block_until_ready(core.pairwise_dissimilarity(x, "euclidean", jnp.float32))
     dnp = np.asarray(diss)
     start = core.lab(diss, k, jax.random.PRNGKey(0))

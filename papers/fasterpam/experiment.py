@@ -16,9 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import checkpoint, claims as claims_lib, metrics as metrics_lib
+from common import checkpoint, claims as claims_lib, data as data_lib, metrics as metrics_lib
 from common import kmedoids as core, kmedoids_swap as baseline
-from papers.fasterpam import data as data_lib, eager, sampling
+from papers.fasterpam import eager, sampling
 
 SWAP_METHODS = ("pam", "fastpam1")
 EAGER_METHODS = ("fasterpam", "fasterpam_numpy", "rust_fasterpam", "rust_fasterpam_own", "fastclara",
@@ -65,7 +65,7 @@ def init_results(config) -> Results:
 
 
 def load_dissimilarity(config) -> jax.Array:
-    x = data_lib.load_features(config.data, config.n, seed=config.seed, data_dir=config.data_dir)
+    x = data_lib.load_clustering_features(config.data, config.n, seed=config.seed, data_dir=config.data_dir)
     dtype = jnp.float64 if config.float64 else jnp.float32
     return jax.block_until_ready(core.pairwise_dissimilarity(x, config.metric, dtype))
 

@@ -31,8 +31,8 @@ def _median_time(fn, repeats):
 def measure(n: int, k: int, repeats: int, pam_max_k: int) -> dict:
     import kmedoids
     from common import kmedoids as core, kmedoids_swap as swap
-    from papers.fastpam import data as data_lib
-    x = data_lib.load_features("blobs", n, seed=0)
+    from common import data as data_lib
+    x = data_lib.load_clustering_features("blobs", n, seed=0)
     diss = jax.block_until_ready(core.pairwise_dissimilarity(x, "euclidean", jnp.float32))
     dnp = np.asarray(diss)
     start = core.build(diss, k)

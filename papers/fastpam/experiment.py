@@ -16,9 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import checkpoint, claims as claims_lib, metrics as metrics_lib
+from common import checkpoint, claims as claims_lib, data as data_lib, metrics as metrics_lib
 from common import kmedoids as core, kmedoids_swap as swap
-from papers.fastpam import data as data_lib, sampling
+from papers.fastpam import sampling
 
 SWAP_METHODS = ("pam", "fastpam1")
 RUST_METHODS = ("rust_pam", "rust_fastpam1", "rust_fasterpam")
@@ -64,7 +64,7 @@ def init_results(config) -> Results:
 
 
 def load_dissimilarity(config) -> jax.Array:
-    x = data_lib.load_features(config.data, config.n, seed=config.seed, data_dir=config.data_dir)
+    x = data_lib.load_clustering_features(config.data, config.n, seed=config.seed, data_dir=config.data_dir)
     dtype = jnp.float64 if config.float64 else jnp.float32
     return jax.block_until_ready(core.pairwise_dissimilarity(x, config.metric, dtype))
 

@@ -260,6 +260,35 @@ def test_clustering_features(tmp_path):
         data.load_clustering_features("cifar")
 
 
+def test_kmedoids_records_resume_and_load(tmp_path):
+    from common import kmedoids_records as kr
+    records, units, add = kr.planner()
+    add(("pam", 2, 0), ("fast", 2, 0))
+    add(("pam", 3, 1))
+    assert records == [("pam", 2, 0), ("fast", 2, 0), ("pam", 3, 1)] and units == [[0, 1], [2]]
+    cfg = config.build_config("small,checkpoint_every=1,log_every=1", {
+        "small": lambda: ml_collections.ConfigDict(dict(checkpoint_every=1, log_every=1))})
+    ran = []
+
+    def run_unit(diss, unit):
+        ran.append(unit)
+        return {j: dict(medoids=[j, j + 1][: records[j][1]], loss=float(j), n_iter=j, n_swap=1, times=[0.1, 0.3])
+                for j in unit}
+
+    with jax.enable_x64(True):
+        initial = kr.init_results(len(records), 3, repeats=2)
+    workdir = str(tmp_path)
+    kr.run_units(cfg, workdir, records, units[:1], initial, lambda: None, run_unit)
+    with pytest.raises(RuntimeError, match="1/2 finished work units"):
+        kr.load_table(cfg, workdir, records, 2, initial, "papers.x.train")
+    kr.run_units(cfg, workdir, records, units, initial, lambda: None, run_unit)
+    assert ran == [[0, 1], [2]]                           # the finished unit was not run again
+    tab = kr.load_table(cfg, workdir, records, 2, initial, "papers.x.train")
+    assert tab[("pam", 3, 1)]["loss"] == 2.0 and tab[("pam", 3, 1)]["time"] == pytest.approx(0.2)
+    np.testing.assert_array_equal(tab[("fast", 2, 0)]["medoids"], [1, 2])
+    assert kr.table_metrics(tab, 2)["fast/k2/s0/n_iter"] == 1
+
+
 def test_mesh_spec_and_batch_divisibility_errors():
     mesh = sharding.make_mesh([("data", -1)])
     assert mesh.shape["data"] == jax.device_count()

@@ -1,9 +1,7 @@
 """Train (run the clustering experiments, checkpointed per work unit) and evaluate (claims, figure).
 
-A *record* is one (method, k, seed) result: medoids, loss, iterations, swaps and run times. Records are
-computed in *work units* (a few records timed together, e.g. PAM and FastPAM1 SWAP interleaved over the
-timing repeats). After each unit the whole result table is checkpointed, so a killed run resumes at the
-next unit and a finished workdir is not recomputed.
+Records (method, k, seed) and work units are planned here; the checkpointed result table, its training
+loop and its loader are ``common.kmedoids_records``.
 """
 from __future__ import annotations
 
@@ -11,12 +9,11 @@ import logging
 import os
 import time
 
-import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import checkpoint, claims as claims_lib, data as data_lib, metrics as metrics_lib
+from common import claims as claims_lib, data as data_lib, kmedoids_records as records_lib
 from common import kmedoids as core, kmedoids_swap as baseline
 from papers.fasterpam import eager, sampling
 
@@ -24,26 +21,12 @@ SWAP_METHODS = ("pam", "fastpam1")
 EAGER_METHODS = ("fasterpam", "fasterpam_numpy", "rust_fasterpam", "rust_fasterpam_own", "fastclara",
                  "fastclarans")
 
-
-@flax.struct.dataclass
-class Results:
-    """The checkpointed state: completed units and one row per record. Shapes: [R, ...]."""
-    step: jax.Array      # number of completed work units
-    medoids: jax.Array   # [R, k_max] int32, -1 padded
-    loss: jax.Array      # [R] float64
-    n_iter: jax.Array    # [R] int32
-    n_swap: jax.Array    # [R] int32
-    times: jax.Array     # [R, repeats] float64 seconds (nan where not timed)
+Results = records_lib.Results
 
 
 def plan(config) -> tuple[list[tuple[str, int, int]], list[list[int]]]:
     """Records (method, k, seed) and the work units (lists of record indices), in run order."""
-    records, units = [], []
-
-    def add(*recs):
-        units.append([len(records) + j for j in range(len(recs))])
-        records.extend(recs)
-
+    records, units, add = records_lib.planner()
     for k in config.ks:
         add(("build", k, 0), ("pam", k, 0), ("fastpam1", k, 0))
         add(("rust_pam", k, 0))
@@ -57,23 +40,13 @@ def plan(config) -> tuple[list[tuple[str, int, int]], list[list[int]]]:
 
 def init_results(config) -> Results:
     records, _ = plan(config)
-    r, kmax = len(records), max(max(config.ks), max(config.eager_ks))
-    return Results(step=jnp.int32(0), medoids=-jnp.ones((r, kmax), jnp.int32),
-                   loss=jnp.full((r,), jnp.nan, jnp.float64), n_iter=jnp.zeros((r,), jnp.int32),
-                   n_swap=jnp.zeros((r,), jnp.int32),
-                   times=jnp.full((r, config.repeats), jnp.nan, jnp.float64))
+    return records_lib.init_results(len(records), max(max(config.ks), max(config.eager_ks)), config.repeats)
 
 
 def load_dissimilarity(config) -> jax.Array:
     x = data_lib.load_clustering_features(config.data, config.n, seed=config.seed, data_dir=config.data_dir)
     dtype = jnp.float64 if config.float64 else jnp.float32
     return jax.block_until_ready(core.pairwise_dissimilarity(x, config.metric, dtype))
-
-
-def _timed(fn):
-    t0 = time.perf_counter()
-    out = jax.block_until_ready(fn())
-    return out, time.perf_counter() - t0
 
 
 def run_unit(config, diss, records, unit) -> dict[int, dict]:
@@ -86,7 +59,7 @@ def run_unit(config, diss, records, unit) -> dict[int, dict]:
     dnp = np.asarray(diss)
 
     if method == "build":
-        start, t_build = _timed(lambda: core.build(diss, k))
+        start, t_build = records_lib.timed(lambda: core.build(diss, k))
         out[unit[0]] = dict(medoids=start, loss=core.total_deviation(diss, start), n_iter=0, n_swap=0,
                             times=[t_build])
         times, res = {m: [] for m in SWAP_METHODS}, {}
@@ -94,7 +67,7 @@ def run_unit(config, diss, records, unit) -> dict[int, dict]:
             jax.block_until_ready(baseline.best_swap_loop(diss, start, method=m, max_iter=1))
         for _ in range(config.repeats):
             for m in SWAP_METHODS:
-                res[m], t = _timed(lambda: baseline.best_swap_loop(diss, start, method=m, max_iter=max_iter))
+                res[m], t = records_lib.timed(lambda: baseline.best_swap_loop(diss, start, method=m, max_iter=max_iter))
                 times[m].append(t)
         for j, m in zip(unit[1:], SWAP_METHODS):
             s = res[m]
@@ -109,11 +82,11 @@ def run_unit(config, diss, records, unit) -> dict[int, dict]:
         jax.block_until_ready(eager.fasterpam_loop(diss, starts[0], order, 0))
         times = [[] for _ in unit]
         for _ in range(config.repeats):   # each repeat: PAM, then FasterPAM for every seed
-            s_pam, t = _timed(lambda: baseline.best_swap_loop(diss, start, method="pam", max_iter=max_iter))
+            s_pam, t = records_lib.timed(lambda: baseline.best_swap_loop(diss, start, method="pam", max_iter=max_iter))
             times[0].append(t)
             s_fp = []
             for j, st in enumerate(starts):
-                r, t = _timed(lambda: eager.fasterpam_loop(diss, st, order, max_iter))
+                r, t = records_lib.timed(lambda: eager.fasterpam_loop(diss, st, order, max_iter))
                 times[1 + j].append(t)
                 s_fp.append(r)
         out[unit[0]] = dict(medoids=s_pam.medoids, loss=core.total_deviation(diss, s_pam.medoids),
@@ -137,7 +110,7 @@ def run_unit(config, diss, records, unit) -> dict[int, dict]:
         reps = {m: [] for m in EAGER_METHODS[:3]}
         res = {}
         for _ in range(config.repeats):
-            res["fasterpam"], t = _timed(lambda: eager.fasterpam_loop(diss, start, order, max_iter))
+            res["fasterpam"], t = records_lib.timed(lambda: eager.fasterpam_loop(diss, start, order, max_iter))
             reps["fasterpam"].append(t)
             t0 = time.perf_counter()
             res["fasterpam_numpy"] = eager.fasterpam_numpy(dnp, start_np, np.arange(n), max_iter)
@@ -159,54 +132,21 @@ def run_unit(config, diss, records, unit) -> dict[int, dict]:
         r = kmedoids.fasterpam(dnp, k, max_iter=max_iter, init="random", random_state=seed, n_cpu=1)
         out[unit[3]] = dict(medoids=np.asarray(r.medoids), loss=float(r.loss), n_iter=r.n_iter, n_swap=r.n_swap,
                             times=[time.perf_counter() - t0])
-        (med, _, it, sw), t = _timed(lambda: sampling.fastclara(diss, k, key, n_samples=config.clara_samples,
+        (med, _, it, sw), t = records_lib.timed(lambda: sampling.fastclara(diss, k, key, n_samples=config.clara_samples,
                                                                 max_iter=max_iter))
         out[unit[4]] = dict(medoids=med, loss=core.total_deviation(diss, med), n_iter=it, n_swap=sw, times=[t])
-        (med, _, it, sw), t = _timed(lambda: sampling.fastclarans(diss, k, key, num_local=config.clarans_local))
+        (med, _, it, sw), t = records_lib.timed(lambda: sampling.fastclarans(diss, k, key, num_local=config.clarans_local))
         out[unit[5]] = dict(medoids=med, loss=core.total_deviation(diss, med), n_iter=it, n_swap=sw, times=[t])
     return out
-
-
-def _store(state: Results, rows: dict[int, dict]) -> Results:
-    med, loss, n_iter, n_swap, times = (np.array(state.medoids), np.array(state.loss), np.array(state.n_iter),
-                                        np.array(state.n_swap), np.array(state.times))
-    for j, r in rows.items():
-        m = np.asarray(r["medoids"]).astype(np.int32)
-        med[j, :] = -1
-        med[j, : len(m)] = m
-        loss[j], n_iter[j], n_swap[j] = float(r["loss"]), int(r["n_iter"]), int(r["n_swap"])
-        t = np.asarray(r["times"], np.float64)
-        times[j, :] = np.nan
-        times[j, : len(t)] = t
-    return state.replace(step=state.step + 1, medoids=jnp.asarray(med), loss=jnp.asarray(loss),
-                         n_iter=jnp.asarray(n_iter), n_swap=jnp.asarray(n_swap), times=jnp.asarray(times))
 
 
 def train(config, workdir: str) -> Results:
     """Runs all work units not yet in the workdir's checkpoint; returns the full result table."""
     with jax.enable_x64(True):
         records, units = plan(config)
-        ckpt = checkpoint.Checkpointer(workdir, config, save_every=config.checkpoint_every)
-        state = ckpt.restore_or(init_results(config))
-        start = int(state.step)
-        if start >= len(units):
-            ckpt.close()
-            return state
-        diss = load_dissimilarity(config)
-        writer = metrics_lib.MetricsWriter(workdir)
-        progress = metrics_lib.Progress(len(units), start, interval=10.0, name="units")
-        for u in range(start, len(units)):
-            rows = run_unit(config, diss, records, units[u])
-            state = _store(state, rows)
-            ckpt.save(u + 1, state, force=(u + 1 == len(units)))
-            if (u + 1) % config.log_every == 0:
-                writer.write(u + 1, {f"{records[j][0]}_k{records[j][1]}_s{records[j][2]}_{name}": v
-                                     for j, r in rows.items() for name, v in
-                                     (("loss", float(r["loss"])), ("time", float(np.median(r["times"]))))})
-            progress.update(u + 1, force=(u + 1 == len(units)))
-        writer.close()
-        ckpt.close()
-        return state
+        return records_lib.run_units(config, workdir, records, units, init_results(config),
+                                     lambda: load_dissimilarity(config),
+                                     lambda diss, unit: run_unit(config, diss, records, unit))
 
 
 def train_and_evaluate(config, workdir: str):
@@ -216,32 +156,13 @@ def train_and_evaluate(config, workdir: str):
 
 # ------------------------------------------------------------------ evaluation
 
-def _table(config, state: Results) -> dict:
-    records, _ = plan(config)
-    tab = {}
-    for j, (m, k, s) in enumerate(records):
-        t = np.asarray(state.times[j])
-        tab[(m, k, s)] = dict(medoids=np.asarray(state.medoids[j])[:k], loss=float(state.loss[j]),
-                              n_iter=int(state.n_iter[j]), n_swap=int(state.n_swap[j]),
-                              time=float(np.nanmedian(t)) if np.isfinite(t).any() else float("nan"))
-    return tab
-
-
 def evaluate(config, workdir: str) -> dict:
     """Loads the finished results, computes the claims and the speedup figure, writes eval.json."""
     with jax.enable_x64(True):
         records, units = plan(config)
-        ckpt = checkpoint.Checkpointer(workdir, config)
-        state = ckpt.restore_or(init_results(config))
-        ckpt.close()
-        if int(state.step) < len(units):
-            raise RuntimeError(f"{workdir} holds {int(state.step)}/{len(units)} finished work units: "
-                               "run the train binary to finish them first")
-        tab = _table(config, state)
-    metrics = {"n_units": len(units)}
-    for (m, k, s), r in tab.items():
-        for name in ("loss", "n_iter", "n_swap", "time"):
-            metrics[f"{m}/k{k}/s{s}/{name}"] = r[name]
+        tab = records_lib.load_table(config, workdir, records, len(units), init_results(config),
+                                     "papers.fasterpam.train")
+    metrics = records_lib.table_metrics(tab, len(units))
     speed = {}
     for k in config.eager_ks:
         fp = np.median([tab[("fasterpam", k, s)]["time"] for s in range(config.n_seeds)])

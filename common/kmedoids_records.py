@@ -1,0 +1,138 @@
+"""Checkpointed result tables of k-medoids experiments (fastpam, fasterpam).
+
+A *record* is one (method, k, seed) result: medoids, loss, iterations, swaps and run times. A paper plans
+its records and groups them into *work units* (records timed together, e.g. PAM and FastPAM1 interleaved
+over the timing repeats). After each unit the whole table is checkpointed, so a killed run resumes at the
+next unit and a finished workdir is not recomputed.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Sequence
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from common import checkpoint, metrics as metrics_lib
+
+Record = tuple[str, int, int]   # (method, k, seed)
+
+
+@flax.struct.dataclass
+class Results:
+    """The checkpointed state: completed units and one row per record. Shapes: [R, ...]."""
+    step: jax.Array      # number of completed work units
+    medoids: jax.Array   # [R, k_max] int32, -1 padded
+    loss: jax.Array      # [R] float64
+    n_iter: jax.Array    # [R] int32
+    n_swap: jax.Array    # [R] int32
+    times: jax.Array     # [R, repeats] float64 seconds (nan where not timed)
+
+
+def planner():
+    """``(records, units, add)``: ``add(*records)`` appends the records as one work unit."""
+    records: list[Record] = []
+    units: list[list[int]] = []
+
+    def add(*recs: Record):
+        units.append([len(records) + j for j in range(len(recs))])
+        records.extend(recs)
+
+    return records, units, add
+
+
+def init_results(n_records: int, k_max: int, repeats: int) -> Results:
+    """An empty table (call with float64 enabled)."""
+    r = n_records
+    return Results(step=jnp.int32(0), medoids=-jnp.ones((r, k_max), jnp.int32),
+                   loss=jnp.full((r,), jnp.nan, jnp.float64), n_iter=jnp.zeros((r,), jnp.int32),
+                   n_swap=jnp.zeros((r,), jnp.int32), times=jnp.full((r, repeats), jnp.nan, jnp.float64))
+
+
+def timed(fn):
+    """``(fn(), seconds)`` with the result computed (``block_until_ready``) before the clock stops."""
+    t0 = time.perf_counter()
+    out = jax.block_until_ready(fn())
+    return out, time.perf_counter() - t0
+
+
+def store(state: Results, rows: dict[int, dict]) -> Results:
+    """Writes ``{record index: {medoids, loss, n_iter, n_swap, times}}`` into the table; one more unit done."""
+    med, loss, n_iter, n_swap, times = (np.array(state.medoids), np.array(state.loss), np.array(state.n_iter),
+                                        np.array(state.n_swap), np.array(state.times))
+    for j, r in rows.items():
+        m = np.asarray(r["medoids"]).astype(np.int32)
+        med[j, :] = -1
+        med[j, : len(m)] = m
+        loss[j], n_iter[j], n_swap[j] = float(r["loss"]), int(r["n_iter"]), int(r["n_swap"])
+        t = np.asarray(r["times"], np.float64)
+        times[j, :] = np.nan
+        times[j, : len(t)] = t
+    return state.replace(step=state.step + 1, medoids=jnp.asarray(med), loss=jnp.asarray(loss),
+                         n_iter=jnp.asarray(n_iter), n_swap=jnp.asarray(n_swap), times=jnp.asarray(times))
+
+
+def run_units(config, workdir: str, records: Sequence[Record], units: Sequence[list[int]], initial: Results,
+              load_dissimilarity: Callable[[], jax.Array],
+              run_unit: Callable[[jax.Array, list[int]], dict[int, dict]]) -> Results:
+    """Runs the units not yet in the workdir's checkpoint (float64 enabled) and returns the full table.
+
+    ``run_unit(diss, unit)`` returns the unit's rows for :func:`store`; the dissimilarity matrix is loaded
+    only when there is work left. Saves every ``config.checkpoint_every`` units and after the last one;
+    logs loss and median time of each record every ``config.log_every`` units.
+    """
+    with jax.enable_x64(True):
+        ckpt = checkpoint.Checkpointer(workdir, config, save_every=config.checkpoint_every)
+        try:
+            state = ckpt.restore_or(initial)
+            start = int(state.step)
+            if start >= len(units):
+                return state
+            diss = load_dissimilarity()
+            writer = metrics_lib.MetricsWriter(workdir)
+            progress = metrics_lib.Progress(len(units), start, interval=10.0, name="units")
+            try:
+                for u in range(start, len(units)):
+                    rows = run_unit(diss, units[u])
+                    state = store(state, rows)
+                    ckpt.save(u + 1, state, force=(u + 1 == len(units)))
+                    if (u + 1) % config.log_every == 0:
+                        writer.write(u + 1, {f"{records[j][0]}_k{records[j][1]}_s{records[j][2]}_{name}": v
+                                             for j, r in rows.items() for name, v in
+                                             (("loss", float(r["loss"])), ("time", float(np.median(r["times"]))))})
+                    progress.update(u + 1, force=(u + 1 == len(units)))
+            finally:
+                writer.close()
+            return state
+        finally:
+            ckpt.close()
+
+
+def load_table(config, workdir: str, records: Sequence[Record], n_units: int, initial: Results,
+               train_module: str) -> dict[Record, dict]:
+    """The finished table as ``{(method, k, seed): {medoids, loss, n_iter, n_swap, time}}`` (time: median
+    over the repeats). Raises RuntimeError naming the train command when units are missing."""
+    with jax.enable_x64(True):
+        with checkpoint.Checkpointer(workdir, config) as ckpt:
+            state = ckpt.restore_or(initial)
+        if int(state.step) < n_units:
+            raise RuntimeError(f"{workdir} holds {int(state.step)}/{n_units} finished work units: "
+                               f"run `python -m {train_module}` to finish them first")
+        tab = {}
+        for j, (m, k, s) in enumerate(records):
+            t = np.asarray(state.times[j])
+            tab[(m, k, s)] = dict(medoids=np.asarray(state.medoids[j])[:k], loss=float(state.loss[j]),
+                                  n_iter=int(state.n_iter[j]), n_swap=int(state.n_swap[j]),
+                                  time=float(np.nanmedian(t)) if np.isfinite(t).any() else float("nan"))
+    return tab
+
+
+def table_metrics(tab: dict[Record, dict], n_units: int) -> dict:
+    """Flat eval metrics of every record: ``<method>/k<k>/s<seed>/{loss,n_iter,n_swap,time}``."""
+    metrics = {"n_units": n_units}
+    for (m, k, s), r in tab.items():
+        for name in ("loss", "n_iter", "n_swap", "time"):
+            metrics[f"{m}/k{k}/s{s}/{name}"] = r[name]
+    return metrics

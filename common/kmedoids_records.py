@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import checkpoint, metrics as metrics_lib
+from common import checkpoint, metrics as metrics_lib, training
 
 Record = tuple[str, int, int]   # (method, k, seed)
 
@@ -113,13 +113,10 @@ def run_units(config, workdir: str, records: Sequence[Record], units: Sequence[l
 def load_table(config, workdir: str, records: Sequence[Record], n_units: int, initial: Results,
                train_module: str) -> dict[Record, dict]:
     """The finished table as ``{(method, k, seed): {medoids, loss, n_iter, n_swap, time}}`` (time: median
-    over the repeats). Raises RuntimeError naming the train command when units are missing."""
+    over the repeats). Raises (:func:`common.training.load_finished_units`) naming the train command when
+    the checkpoint or some units are missing."""
     with jax.enable_x64(True):
-        with checkpoint.Checkpointer(workdir, config) as ckpt:
-            state = ckpt.restore_or(initial)
-        if int(state.step) < n_units:
-            raise RuntimeError(f"{workdir} holds {int(state.step)}/{n_units} finished work units: "
-                               f"run `python -m {train_module}` to finish them first")
+        state = training.load_finished_units(workdir, config, initial, n_units, train_module)
         tab = {}
         for j, (m, k, s) in enumerate(records):
             t = np.asarray(state.times[j])

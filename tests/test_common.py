@@ -266,7 +266,7 @@ def test_kmedoids_records_resume_and_load(tmp_path):
     add(("pam", 2, 0), ("fast", 2, 0))
     add(("pam", 3, 1))
     assert records == [("pam", 2, 0), ("fast", 2, 0), ("pam", 3, 1)] and units == [[0, 1], [2]]
-    cfg = config.build_config("small,checkpoint_every=1,log_every=1", {
+    cfg = config.build_config("small", {
         "small": lambda: ml_collections.ConfigDict(dict(checkpoint_every=1, log_every=1))})
     ran = []
 
@@ -278,8 +278,10 @@ def test_kmedoids_records_resume_and_load(tmp_path):
     with jax.enable_x64(True):
         initial = kr.init_results(len(records), 3, repeats=2)
     workdir = str(tmp_path)
+    with pytest.raises(FileNotFoundError, match="python -m papers.x.train"):
+        kr.load_table(cfg, workdir, records, 2, initial, "papers.x.train")
     kr.run_units(cfg, workdir, records, units[:1], initial, lambda: None, run_unit)
-    with pytest.raises(RuntimeError, match="1/2 finished work units"):
+    with pytest.raises(RuntimeError, match="1/2 finished units"):
         kr.load_table(cfg, workdir, records, 2, initial, "papers.x.train")
     kr.run_units(cfg, workdir, records, units, initial, lambda: None, run_unit)
     assert ran == [[0, 1], [2]]                           # the finished unit was not run again

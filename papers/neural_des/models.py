@@ -70,9 +70,8 @@ def init_neural_ode(key, state_dim: int, width: int, depth: int, augment: int = 
     """Vector field MLP [t, z] -> dz/dt; weights scaled by ``gain`` (> 1: more nonlinear dynamics)."""
     d = state_dim + augment
     layers = init_mlp(key, (d + 1,) + (width,) * depth + (d,), dtype)
-    if gain == 1.0:       # (x 1 is exact: skip the per-shape multiply programs)
-        return {"f": layers}
-    return {"f": [{"w": gain * l["w"], "b": gain * l["b"]} for l in layers]}
+    scale = lambda a: jax.device_put(np.asarray(a) * np.asarray(gain, a.dtype))   # on the host: no program per shape
+    return {"f": [{"w": scale(l["w"]), "b": scale(l["b"])} for l in layers]}
 
 
 def neural_ode_field(t, z, params):

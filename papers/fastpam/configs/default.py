@@ -7,8 +7,8 @@ small:  python -m papers.fastpam.train --config=papers/fastpam/configs/default.p
         sklearn digits (n = 1797, Euclidean, float64), k in {2, 5, 10, 20, 50}, 5 timing repeats,
         5 seeds for LAB / CLARA / CLARANS at k in {10, 20}. Expected: FastPAM1 = PAM = kmedoids.pam exactly;
         FastPAM2+LAB within 1% of PAM; FastCLARA/FastCLARANS at most CLARA/CLARANS loss; FastPAM1/PAM SWAP
-        speedup growing with k (measured 0.74x at k = 2; at k = 50 10.2x, 10.8x and 6.2x in three runs at
-        load 2-3 and 5.2x at load 11-16: it does not reproduce reliably). Measured: train (ends with eval) 80 s wall on a shared
+        speedup growing with k (measured 0.70-0.78x at k = 2; at k = 50 10.2x, 10.8x and 6.2x in three runs at
+        load 2-3 and 5.2x at load 11-16: it does not reproduce reliably). Measured: train (ends with eval) 74-80 s wall on a shared
         2-core CPU (load average 2-3), 392 s at load 11-16, 2026-11-28.
 paper:  MNIST training images (n = 10000 of 60000, Euclidean, float32), k up to 200, the paper's scale of
         the k sweep; needs data_dir with the four MNIST IDX files. Not run here (hours on a 2-core CPU).

@@ -5,8 +5,8 @@
 - ``common.sharding``    ``make_mesh``, ``shard_batch``, ``check_batch_divisible``, ``place_params``
 - ``common.checkpoint``  ``Checkpointer`` (orbax; resume; config and corruption guards)
 - ``common.metrics``     ``MetricsWriter`` (metrics.jsonl + TensorBoard), ``Progress``, ``read_metrics``
-- ``common.training``    ``run_loop``, ``run_data_parallel`` (sharded batch), ``run_units`` / ``run_units_in`` /
-  ``load_finished_units`` (resumable work units), ``check_finite``, ``ema_update``
+- ``common.training``    ``TrainState``, ``run_loop``, ``run_data_parallel`` (sharded batch), ``run_units`` /
+  ``run_units_in`` / ``load_finished_units`` (resumable work units), ``check_finite``, ``ema_update``
 - ``common.testing``     ``assert_rerun_redoes_nothing``, ``assert_units_run_once``, ``unit_state``, ``metrics_lines``
   (end-to-end test checks)
 - ``common.claims``      ``Claim``, ``write_eval`` (eval.json + printed table)

@@ -1,10 +1,12 @@
-"""Small training pieces shared by papers: a NaN/Inf guard, a short resumable loop, resumable work units."""
+"""Small training pieces shared by papers: a train-state dataclass, a NaN/Inf guard, a short resumable loop,
+the sharded-batch loop, resumable work units."""
 from __future__ import annotations
 
 import os
 import time
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
+import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -12,6 +14,17 @@ import numpy as np
 from common import sharding
 from common.checkpoint import Checkpointer
 from common.metrics import MetricsWriter, Progress
+
+
+@flax.struct.dataclass
+class TrainState:
+    """Step counter, parameters, optimiser state and PRNG key of a model trained by gradient steps: the state
+    :func:`run_data_parallel` replicates and checkpoints (a paper that needs more fields, such as an EMA,
+    defines its own dataclass)."""
+    step: jnp.ndarray
+    params: Any
+    opt_state: Any
+    rng: jnp.ndarray
 
 
 class NonFiniteError(FloatingPointError):

@@ -16,7 +16,6 @@ import logging
 import os
 from typing import Any
 
-import flax
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -24,16 +23,9 @@ import numpy as np
 import optax
 
 from common import checkpoint, claims, distributed, training
+from common.training import TrainState
 from papers.hopfield_layers import memory, mil, plots
 from papers.hopfield_layers.layers import Hopfield
-
-
-@flax.struct.dataclass
-class TrainState:
-    step: jnp.ndarray
-    params: Any
-    opt_state: Any
-    rng: jnp.ndarray
 
 
 # --------------------------------------------------------------------------- MIL: data and model

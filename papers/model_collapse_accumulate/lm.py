@@ -16,7 +16,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-REGIMES = ("replace", "accumulate")
+from papers.model_collapse_accumulate import feedback
+
+REGIMES = feedback.REGIMES
 ALPHABET = " .abcdefghijklmnopqrstuvwxyz"
 BOS = len(ALPHABET)               # token id of the start symbol; the model predicts ALPHABET only
 
@@ -141,22 +143,13 @@ def sample(model: CharLM, params, key, n: int, length: int):
 
 def run_chain(model: CharLM, key, real, test, n_generations: int, regime: str, *, steps: int, batch: int, lr: float):
     """The feedback loop for one regime. real [N, L], test [M, L] int. Returns test cross-entropy [G] (list)."""
-    if regime not in REGIMES:
-        raise ValueError(f"unknown regime {regime!r}; expected one of {REGIMES}")
     n, length = real.shape
-    pool = jnp.zeros((n * n_generations, length), jnp.int32).at[:n].set(real)
-    count, out = n, []
     eval_ce = jax.jit(lambda p: cross_entropy(model, p, test))
-    for g in range(n_generations):
-        k_train, k_sample = jax.random.split(jax.random.fold_in(key, g))
-        params = train_generation(model, k_train, pool, jnp.asarray(count), steps=steps, batch=batch, lr=lr)
-        out.append(float(eval_ce(params)))
-        if g + 1 == n_generations:
-            break
-        synth = sample(model, params, k_sample, n, length)
-        if regime == "replace":
-            pool = pool.at[:n].set(synth)
-        else:
-            pool = pool.at[count:count + n].set(synth)
-            count += n
-    return out
+
+    def fit_and_score(g, pool, count):
+        params = train_generation(model, feedback.generation_keys(key, g, 2)[0], pool, count, steps=steps,
+                                  batch=batch, lr=lr)
+        return params, eval_ce(params)
+
+    return feedback.run_chain(real, n_generations, regime, fit_and_score,
+                              lambda g, params: sample(model, params, feedback.generation_keys(key, g, 2)[1], n, length))

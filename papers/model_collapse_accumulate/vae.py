@@ -16,7 +16,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-REGIMES = ("replace", "accumulate")
+from papers.model_collapse_accumulate import feedback
+
+REGIMES = feedback.REGIMES
 
 
 class VAE(nn.Module):
@@ -88,22 +90,11 @@ def sample_images(model: VAE, params, key, n: int):
 
 def run_chain(model: VAE, key, real, test, n_generations: int, regime: str, *, steps: int, batch: int, lr: float):
     """The feedback loop for one regime. real [N, 64], test [M, 64]. Returns held-out NELBO [G] (list)."""
-    if regime not in REGIMES:
-        raise ValueError(f"unknown regime {regime!r}; expected one of {REGIMES}")
-    n = real.shape[0]
-    pool = jnp.zeros((n * n_generations, real.shape[1]), jnp.float32).at[:n].set(real)
-    count = n
-    out = []
-    for g in range(n_generations):
-        k_train, k_eval, k_sample = jax.random.split(jax.random.fold_in(key, g), 3)
-        params, _ = train_generation(model, k_train, pool, jnp.asarray(count), steps=steps, batch=batch, lr=lr)
-        out.append(float(heldout_nelbo(model, params, test, k_eval)))
-        if g + 1 == n_generations:
-            break
-        synth = sample_images(model, params, k_sample, n)
-        if regime == "replace":
-            pool = pool.at[:n].set(synth)
-        else:
-            pool = pool.at[count:count + n].set(synth)
-            count += n
-    return out
+    def fit_and_score(g, pool, count):
+        k_train, k_eval, _ = feedback.generation_keys(key, g, 3)
+        params, _ = train_generation(model, k_train, pool, count, steps=steps, batch=batch, lr=lr)
+        return params, heldout_nelbo(model, params, test, k_eval)
+
+    return feedback.run_chain(real, n_generations, regime, fit_and_score,
+                              lambda g, params: sample_images(model, params, feedback.generation_keys(key, g, 3)[2],
+                                                              real.shape[0]))

@@ -13,24 +13,15 @@ import functools
 import json
 import logging
 import os
-from typing import Any
 
-import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
 from common import checkpoint, claims, data, distributed, training
+from common.training import TrainState
 from papers.monotone_dbm import analysis, model
-
-
-@flax.struct.dataclass
-class TrainState:
-    step: jnp.ndarray
-    params: Any
-    opt_state: Any
-    rng: jnp.ndarray
 
 
 # --------------------------------------------------------------------------- data

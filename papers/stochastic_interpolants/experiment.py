@@ -13,27 +13,18 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any
 
-import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
 from common import checkpoint, claims, data, training
+from common.training import TrainState
 from papers.stochastic_interpolants import distances, exact, models, objectives, samplers
 from papers.stochastic_interpolants.interpolants import from_config
 
 RUNS = ("gauss", "mixture")
-
-
-@flax.struct.dataclass
-class TrainState:
-    step: jnp.ndarray
-    params: Any
-    opt_state: Any
-    rng: jnp.ndarray
 
 
 # --------------------------------------------------------------------------- problem and model

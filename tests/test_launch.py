@@ -52,6 +52,55 @@ def test_cpu_cluster_stops_the_others_when_one_fails(tmp_path):
     assert "stopping the others" in proc.stderr
 
 
+def _free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_process_without_coordinator_stops_with_clear_error():
+    """Process 1 of 2 with nobody listening at the coordinator: a clear error after JAX_INIT_TIMEOUT, no hang."""
+    env = {"JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{_free_port()}", "JAX_NUM_PROCESSES": "2",
+           "JAX_PROCESS_ID": "1", "JAX_INIT_TIMEOUT": "3"}
+    t0 = time.time()
+    proc = run_python(["-m", "tests.fixtures.distributed_sum"], env_extra=env, timeout=120, check=False)
+    assert proc.returncode != 0 and "RESULT" not in proc.stdout
+    assert "could not join the JAX cluster: no coordinator answered at 127.0.0.1:" in proc.stderr, proc.stderr[-3000:]
+    assert "within 3 s" in proc.stderr and "JAX_INIT_TIMEOUT" in proc.stderr
+    assert time.time() - t0 < 90
+
+
+def test_coordinator_port_in_use_is_refused():
+    """Process 0 whose coordinator port is held by another program says so before jax tries to bind it."""
+    import socket
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        env = {"JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{holder.getsockname()[1]}", "JAX_NUM_PROCESSES": "2",
+               "JAX_PROCESS_ID": "0", "JAX_INIT_TIMEOUT": "3"}
+        proc = run_python(["-m", "tests.fixtures.distributed_sum"], env_extra=env, timeout=120, check=False)
+    assert proc.returncode != 0 and "RESULT" not in proc.stdout
+    assert "process 0 cannot host the JAX coordinator on port" in proc.stderr, proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"JAX_NUM_PROCESSES": "two", "JAX_PROCESS_ID": "0"}, "JAX_NUM_PROCESSES='two' is not an integer"),
+    ({"JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": "2"}, "JAX_PROCESS_ID=2 must lie in [0, JAX_NUM_PROCESSES=2)"),
+    ({"JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": "0", "JAX_INIT_TIMEOUT": "0"}, "JAX_INIT_TIMEOUT must be positive"),
+    ({"JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": "0", "JAX_COORDINATOR_ADDRESS": "nohostport"}, "must be host:port"),
+])
+def test_bad_launcher_environment_is_refused(monkeypatch, env, message):
+    from common import distributed
+    monkeypatch.setattr(distributed, "_initialized", False)
+    monkeypatch.setenv("JAX_COORDINATOR_ADDRESS", "127.0.0.1:1")
+    monkeypatch.delenv("JAX_INIT_TIMEOUT", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(RuntimeError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
+        distributed.initialize()
+
+
 def test_cpu_cluster_rejects_bad_usage():
     proc = subprocess.run([os.path.join(ROOT, "launch", "cpu_cluster.sh"), "two", "--", "true"],
                           capture_output=True, text=True)

@@ -4,11 +4,13 @@
     from common import binary
     from papers.<slug> import experiment
     if __name__ == "__main__":
-        binary.main(experiment.train_and_evaluate)
+        binary.main(experiment.train_and_evaluate, check_data=experiment.check_data)
 
 gives the flags ``--config=papers/<slug>/configs/default.py:small`` (locked: an override of an
 unknown key such as ``--config.optim.lrr=1`` fails at once) and ``--workdir``, initialises
-jax.distributed when a launcher asks for it, and calls ``fn(config, workdir)``.
+jax.distributed when a launcher asks for it, runs ``check_data(config)`` (papers that read data sets: it
+raises ``common.data.DataNotFoundError`` naming every missing set and its config key, before any work),
+and calls ``fn(config, workdir)``.
 """
 from __future__ import annotations
 
@@ -32,8 +34,9 @@ class _QuietLibraries(logging.Filter):
         return record.levelno >= logging.WARNING or not any(s in record.pathname for s in QUIET_LIBRARIES)
 
 
-def main(fn: Callable[[object, str], object]) -> None:
-    """Defines --config/--workdir, then runs ``fn(config, workdir)`` under absl."""
+def main(fn: Callable[[object, str], object], check_data: Callable[[object], None] | None = None) -> None:
+    """Defines --config/--workdir, then runs ``check_data(config)`` (if given) and ``fn(config, workdir)``
+    under absl."""
     config_flag = config_flags.DEFINE_config_file(
         "config", None, "path/to/configs/default.py:variant[,key=value...]", lock_config=True)
     workdir_flag = flags.DEFINE_string("workdir", None, "directory for checkpoints, metrics, eval.json, figures")
@@ -47,6 +50,8 @@ def main(fn: Callable[[object, str], object]) -> None:
             handler.addFilter(_QuietLibraries())
         distributed.initialize()
         workdir = os.path.abspath(os.path.expanduser(workdir_flag.value))
+        if check_data is not None:
+            check_data(config_flag.value)
         fn(config_flag.value, workdir)
 
     app.run(_run)

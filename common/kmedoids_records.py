@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import checkpoint, metrics as metrics_lib, training
+from common import checkpoint, data, metrics as metrics_lib, training
 
 Record = tuple[str, int, int]   # (method, k, seed)
 
@@ -133,3 +133,9 @@ def table_metrics(tab: dict[Record, dict], n_units: int) -> dict:
         for name in ("loss", "n_iter", "n_swap", "time"):
             metrics[f"{m}/k{k}/s{s}/{name}"] = r[name]
     return metrics
+
+
+def check_data(config) -> None:
+    """The clustering data of a config (``config.data`` from ``config.data_dir``), before any work."""
+    data.check_all({"data_dir": lambda: data.load_clustering_features(config.data, config.n, seed=config.seed,
+                                                                      data_dir=config.data_dir)})

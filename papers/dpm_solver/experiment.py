@@ -30,6 +30,14 @@ from papers.dpm_solver import baselines, exact, models, quality, solvers, train_
 
 # ------------------------------------------------------------------ training
 
+def check_data(config) -> None:
+    """An image config's data set (train and test splits), before any work; 2-D mixtures need none."""
+    if config.data.name in train_lib.MIXTURES:
+        return
+    common_data.check_all({"data.data_dir": lambda: [train_lib.load_images(config.data.name, config.data.data_dir, s)
+                                                     for s in ("train", "test")]})
+
+
 def _setup(config):
     mesh = sharding.make_mesh([(sharding.DATA, -1)])
     schedule = train_lib.make_schedule(config)

@@ -20,6 +20,7 @@ import numpy as np
 
 from common import checkpoint as ckpt_lib
 from common import claims as claims_lib
+from common import data as common_data
 from common import distributed
 from common import metrics as metrics_lib
 from papers.ef21_weighted import compressors, ef21, problems, sharding_check, theory
@@ -57,6 +58,13 @@ def build_units(config) -> list[Unit]:
               Unit("ls_hetero/pp_ef21_old", "ls_hetero", False, "old", participation=config.participation),
               Unit("ls_hetero/pp_ef21w_new", "ls_hetero", True, "new", participation=config.participation)]
     return units
+
+
+def check_data(config) -> None:
+    """The LIBSVM file of a ``logreg.source='libsvm'`` config, before any work (digits need nothing)."""
+    lr = config.logreg
+    if lr.source == "libsvm":
+        common_data.check_all({"logreg.data_dir": lambda: problems.libsvm_file(lr.data_dir, lr.dataset)})
 
 
 def build_problems(config) -> dict[str, problems.Problem]:

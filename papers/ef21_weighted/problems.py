@@ -191,15 +191,18 @@ def make_digits_logistic(n: int, lam: float, seed: int, spread: float, scale_spr
     return logistic_from_arrays(X, y, n, lam, seed, spread, "logreg_digits", scale_spread)
 
 
+def libsvm_file(data_dir: str, dataset: str) -> str:
+    """The path ``data_dir/dataset`` of a LIBSVM file, or DataNotFoundError saying where to get it."""
+    return common_data.require_file(
+        os.path.join(data_dir, dataset) if data_dir else "", f"LIBSVM file {dataset!r}",
+        f"Download it from https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets/binary.html and pass "
+        f"--config.logreg.data_dir=/dir/holding/it (the file name must equal config.logreg.dataset).")
+
+
 def make_libsvm_logistic(data_dir: str, dataset: str, n: int, lam: float, seed: int, spread: float,
                          scale_spread: float = 1.0) -> Problem:
     """A LIBSVM binary data set (e.g. a9a, w8a, phishing) read from ``data_dir/dataset``."""
-    path = os.path.join(os.path.expanduser(data_dir or ""), dataset)
-    if not data_dir or not os.path.exists(path):
-        raise common_data.DataNotFoundError(
-            f"LIBSVM file {path!r} not found. Download '{dataset}' from "
-            "https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets/binary.html and pass "
-            "--config.data_dir=/dir/holding/it (the file name must equal config.dataset).")
+    path = libsvm_file(data_dir, dataset)
     from sklearn.datasets import load_svmlight_file
     X, y = load_svmlight_file(path)
     X = np.asarray(X.todense(), dtype=np.float64)

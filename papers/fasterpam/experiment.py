@@ -43,6 +43,9 @@ def init_results(config) -> Results:
     return records_lib.init_results(len(records), max(max(config.ks), max(config.eager_ks)), config.repeats)
 
 
+check_data = records_lib.check_data
+
+
 def load_dissimilarity(config) -> jax.Array:
     x = data_lib.load_clustering_features(config.data, config.n, seed=config.seed, data_dir=config.data_dir)
     dtype = jnp.float64 if config.float64 else jnp.float32

@@ -3,4 +3,4 @@ from common import binary
 from papers.fastpam import experiment
 
 if __name__ == "__main__":
-    binary.main(experiment.train_and_evaluate)
+    binary.main(experiment.train_and_evaluate, check_data=experiment.check_data)

@@ -23,6 +23,7 @@ import numpy as np
 
 from common import checkpoint as ckpt_lib
 from common import claims as claims_lib
+from common import data as common_data
 from common import distributed
 from common import metrics as metrics_lib
 from common import training
@@ -89,6 +90,13 @@ def _synthetic_task(k_task, k_w, dim, n_train, width, target_scale, eps, mixes):
     Y_al = alignment_targets(X_all, W0, model.target(X_all, beta, target_scale), eps, mixes)
     return {"X": X, "y": y, "beta": beta, "W0": W0, "m": m, "C": C, "Xt": Xt,
             "y_al": Y_al[:, :n_train], "yt_al": Y_al[:, n_train:]}
+
+
+def check_data(config) -> None:
+    """MNIST for ``digits.source='mnist'``, before any work (the offline digits need nothing)."""
+    dig = config.digits
+    if dig.source == "mnist":
+        common_data.check_all({"digits.data_dir": lambda: common_data.load_mnist(os.path.expanduser(dig.data_dir))})
 
 
 def build_task(config):

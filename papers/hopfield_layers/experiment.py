@@ -23,6 +23,7 @@ import numpy as np
 import optax
 
 from common import checkpoint, claims, distributed, training
+from common import data as common_data
 from common.training import TrainState
 from papers.hopfield_layers import memory, mil, plots
 from papers.hopfield_layers.layers import Hopfield
@@ -37,6 +38,12 @@ def load_bags(config):
         return mil.digit_bags(config.seed, m.num_train_bags, m.num_test_bags, m.target_digit,
                               m.bag_mean, m.bag_std, m.bag_min, m.bag_max, m.train_fraction)
     return _benchmark_split(m.data_dir, m.dataset, m.bag_max, config.seed, m.fold, m.num_folds)
+
+
+def check_data(config) -> None:
+    """A MIL benchmark's bags (config.mil.data_dir), before any work; the digit bags need nothing."""
+    if config.mil.dataset != "digits":
+        common_data.check_all({"mil.data_dir": lambda: load_bags(config)})
 
 
 @functools.lru_cache(maxsize=8)

@@ -57,6 +57,17 @@ def _key(config, unit: str) -> jax.Array:
     return jax.random.fold_in(jax.random.PRNGKey(config.seed), ["linear", "gaussian", "vae", "lm"].index(domain))
 
 
+def check_data(config) -> None:
+    """MNIST (vae.dataset='mnist') and the TinyStories text (lm.corpus='tinystories') under data_dir, before
+    the linear and Gaussian units run (the bundled digits and generated corpus need nothing)."""
+    checks = {}
+    if config.vae.dataset != "digits":
+        checks[f"data_dir (vae.dataset={config.vae.dataset!r})"] = lambda: vae_data(config)
+    if config.lm.corpus != "generated":
+        checks[f"data_dir (lm.corpus={config.lm.corpus!r})"] = lambda: lm_data(config)
+    data_lib.check_all(checks)
+
+
 def vae_data(config):
     """Real training images [n_train, P] and held-out real images [M, P] in [0, 1]."""
     if config.vae.dataset == "digits":

@@ -40,6 +40,13 @@ def _dataset(dataset: str, data_dir: str, num_test: int, seed: int):
     raise ValueError(f"unknown dataset {dataset!r}; expected 'digits' or 'mnist'")
 
 
+def check_data(config) -> None:
+    """MNIST (data.dataset='mnist', both splits) before the analyses run; the bundled digits need nothing."""
+    d = config.data
+    if d.dataset != "digits":
+        data.check_all({"data.data_dir": lambda: _dataset(d.dataset, d.data_dir, d.num_test, config.seed)})
+
+
 def load_data(config):
     """((bins, labels) train, (bins, labels) test): images binned into config.data.num_bins classes."""
     d = config.data

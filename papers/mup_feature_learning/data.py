@@ -13,13 +13,8 @@ import numpy as np
 from common.data import DataNotFoundError
 
 
-def omniglot_pool(data_dir: str, image_size: int = 28, per_class: int = 20):
-    """Omniglot as [n_classes, 20, image_size**2] float32 in [0, 1] (ink = 1), and the number of training classes.
-
-    Expects ``data_dir/images_background/<alphabet>/<character>/*.png`` (964 training characters) and
-    ``data_dir/images_evaluation/...`` (659 test characters), the layout of github.com/brendenlake/omniglot.
-    As in the paper's MAML setup (Finn et al.), every character is one class; images are resized to 28 x 28.
-    """
+def require_omniglot(data_dir: str) -> list[str]:
+    """The two split directories of Omniglot under ``data_dir``, or DataNotFoundError saying where to get them."""
     splits = [os.path.join(data_dir or "", s) for s in ("images_background", "images_evaluation")]
     missing = [s for s in splits if not os.path.isdir(s)]
     if missing:
@@ -27,6 +22,17 @@ def omniglot_pool(data_dir: str, image_size: int = 28, per_class: int = 20):
             f"Omniglot not found: {missing} do not exist. Download images_background.zip and "
             "images_evaluation.zip from https://github.com/brendenlake/omniglot (python/ folder), unzip both "
             "into one directory and pass it as --config.digits.data_dir=<dir> (config key digits.data_dir).")
+    return splits
+
+
+def omniglot_pool(data_dir: str, image_size: int = 28, per_class: int = 20):
+    """Omniglot as [n_classes, 20, image_size**2] float32 in [0, 1] (ink = 1), and the number of training classes.
+
+    Expects ``data_dir/images_background/<alphabet>/<character>/*.png`` (964 training characters) and
+    ``data_dir/images_evaluation/...`` (659 test characters), the layout of github.com/brendenlake/omniglot.
+    As in the paper's MAML setup (Finn et al.), every character is one class; images are resized to 28 x 28.
+    """
+    splits = require_omniglot(data_dir)
     from PIL import Image
     classes, n_train = [], 0
     for split_i, split in enumerate(splits):
@@ -42,13 +48,32 @@ def omniglot_pool(data_dir: str, image_size: int = 28, per_class: int = 20):
     return np.stack(classes).astype(np.float32), n_train
 
 
-def text8_tokens(data_dir: str, max_vocab: int, max_tokens: int = 0):
-    """text8 as an int32 token array over the ``max_vocab`` most frequent words (others dropped), and the vocab."""
+def require_text8(data_dir: str) -> str:
+    """The path of ``data_dir/text8``, or DataNotFoundError saying where to get it."""
     path = os.path.join(data_dir or "", "text8")
     if not os.path.isfile(path):
         raise DataNotFoundError(
             f"text8 not found at {path}. Download http://mattmahoney.net/dc/text8.zip, unzip it into a "
             "directory and pass --config.w2v.data_dir=<dir>.")
+    return path
+
+
+def require_analogies(data_dir: str) -> str:
+    """The path of ``data_dir/questions-words.txt`` (word2vec's analogy questions), or DataNotFoundError."""
+    path = os.path.join(data_dir or "", "questions-words.txt")
+    _check_analogy_file(path)
+    return path
+
+
+def _check_analogy_file(path: str) -> None:
+    if not os.path.isfile(path):
+        raise DataNotFoundError(f"analogy questions not found at {path}; put word2vec's questions-words.txt there "
+                                "(the w2v.data_dir that holds text8).")
+
+
+def text8_tokens(data_dir: str, max_vocab: int, max_tokens: int = 0):
+    """text8 as an int32 token array over the ``max_vocab`` most frequent words (others dropped), and the vocab."""
+    path = require_text8(data_dir)
     with open(path) as f:
         words = f.read().split()
     if max_tokens:
@@ -60,8 +85,7 @@ def text8_tokens(data_dir: str, max_vocab: int, max_tokens: int = 0):
 
 def read_analogies(path: str, vocab: list[str]) -> np.ndarray:
     """Analogy questions a:b::c:d (``questions-words.txt`` format) with all four words in ``vocab``, [m, 4]."""
-    if not os.path.isfile(path):
-        raise DataNotFoundError(f"analogy questions not found at {path}; put word2vec's questions-words.txt there.")
+    _check_analogy_file(path)
     index = {w: i for i, w in enumerate(vocab)}
     out = []
     with open(path) as f:

@@ -11,6 +11,7 @@ unit; a second run on a finished workdir does nothing):
 """
 from __future__ import annotations
 
+import functools
 import os
 
 import flax
@@ -20,6 +21,7 @@ import numpy as np
 
 from common import checkpoint as ckpt_lib
 from common import claims as claims_lib
+from common import data as common_data
 from common import metrics as metrics_lib
 from common import training
 from papers.mup_feature_learning import runs
@@ -67,6 +69,20 @@ def initial_state(config) -> ExperimentState:
     results = {u: {k: jnp.asarray(np.zeros(s, np.float32)) for k, s in shapes.items()}   # no eager XLA op
                for u, shapes in result_shapes(config).items()}
     return ExperimentState(step=jnp.asarray(np.int32(0)), results=results)
+
+
+def check_data(config) -> None:
+    """Omniglot (a few-shot section with family='omniglot') and text8 with its analogy questions
+    (w2v.corpus='text8'), before any unit runs; digits, synthetic tasks and the generated corpus need nothing."""
+    from papers.mup_feature_learning import data as data_mod
+    checks = {}
+    for section in ("digits", "synthetic"):                       # the two few-shot units
+        if config[section].family == "omniglot":
+            checks[f"{section}.data_dir"] = functools.partial(data_mod.require_omniglot, config[section].data_dir)
+    if config.w2v.corpus == "text8":
+        checks["w2v.data_dir"] = lambda: [data_mod.require_text8(config.w2v.data_dir),
+                                          data_mod.require_analogies(config.w2v.data_dir)]
+    common_data.check_all(checks)
 
 
 def run_unit(config, unit: str) -> dict:

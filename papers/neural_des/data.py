@@ -14,11 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from common.data import DataNotFoundError  # noqa: F401  (re-exported: a paper-scale data set is missing)
 from papers.neural_des import rand
-
-
-class DataNotFoundError(FileNotFoundError):
-    """A paper-scale data set is not in the user's directory."""
 
 
 # ----------------------------------------------------------------------------- spirals

@@ -25,6 +25,7 @@ import numpy as np
 
 from common import checkpoint as ckpt_lib
 from common import claims as claims_lib
+from common import data as common_data
 from common import distributed
 from common import metrics as metrics_lib
 from papers.neural_des import checks, classify, data, gan, rand
@@ -176,9 +177,14 @@ def run_unit(config, i: int, writer=None) -> dict:
     return run_claim4(config, key, writer)
 
 
+def check_data(config) -> None:
+    """The paper-scale CDE data set (cde.data_dir) before any work; the spirals are generated here."""
+    common_data.check_all({"cde.data_dir": lambda: data.require_dataset(config.cde.dataset,
+                                                                         os.path.expanduser(config.cde.data_dir))})
+
+
 def train_and_evaluate(config, workdir: str):
     """Runs the unfinished work units (resuming from the checkpoint), then :func:`evaluate`."""
-    data.require_dataset(config.cde.dataset, os.path.expanduser(config.cde.data_dir))   # fail before any work
     state = initial_state(config)
     ckpt = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every)
     state = ckpt.restore_or(state)

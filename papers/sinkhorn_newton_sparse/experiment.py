@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import checkpoint, claims, distributed, metrics
+from common import data as common_data
 from papers.sinkhorn_newton_sparse import problems, solver
 
 UNITS = ("random", "images_l2", "images_l1", "grid", "pot", "sweep", "sparsity", "batch")
@@ -88,6 +89,13 @@ def compare(config, cost, a, b, eta, sparsity_factor=None, n_sinkhorn=None, max_
 def unit_random(config) -> dict:
     cost, a, b = problems.random_assignment(config.seed, config.random.n)
     return compare(config, cost, a, b, config.random.eta)
+
+
+def check_data(config) -> None:
+    """MNIST for images.source='mnist' (images.data_dir) before any unit runs; the digits are bundled."""
+    if config.images.source != "digits":
+        common_data.check_all({"images.data_dir": lambda: problems.load_images(config.images.source,
+                                                                                config.images.data_dir)})
 
 
 def _images(config, kind):

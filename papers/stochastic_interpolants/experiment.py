@@ -45,6 +45,13 @@ def make_optimizer(tc) -> optax.GradientTransformation:
     return optax.adam(schedule)
 
 
+def check_data(config) -> None:
+    """The image set of config.images (when enabled) before the 2-D runs; the 2-D densities are exact."""
+    if config.images.enabled:
+        from papers.stochastic_interpolants import images
+        data.check_all({"images.data_dir": lambda: images.check_images(config.images)})
+
+
 def init_state(model, tc, key, example_x) -> TrainState:
     """Parameters {'b', 's'} of two copies of ``model``, Adam state, step 0 and an rng key (jitted)."""
     return _init_fn(model, tuple(sorted(tc.to_dict().items())), example_x.shape)(key)

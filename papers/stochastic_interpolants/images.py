@@ -17,17 +17,29 @@ from papers.stochastic_interpolants import models, samplers
 from papers.stochastic_interpolants.interpolants import from_config
 
 
+def _npy_path(ic) -> str:
+    path = os.path.join(ic.data_dir or "", "images.npy")
+    if not os.path.exists(path):
+        raise data.DataNotFoundError(
+            f"{path!r} not found: save the images (e.g. Oxford flowers at 128x128) as a uint8 array "
+            "[N, H, W, C] named images.npy in config.images.data_dir.")
+    return path
+
+
+def check_images(ic) -> None:
+    """Raises DataNotFoundError if the configured image set is absent (CIFAR-10 is read; .npy only located)."""
+    if ic.dataset == "npy":
+        _npy_path(ic)
+    else:
+        load_images(ic)
+
+
 def load_images(ic) -> np.ndarray:
     """float32 images in [-1, 1], [N, H, W, C]."""
     if ic.dataset == "cifar10":
         x, _ = data.load_cifar10(ic.data_dir, "train")
     elif ic.dataset == "npy":
-        path = os.path.join(ic.data_dir or "", "images.npy")
-        if not os.path.exists(path):
-            raise data.DataNotFoundError(
-                f"{path!r} not found: save the images (e.g. Oxford flowers at 128x128) as a uint8 array "
-                "[N, H, W, C] named images.npy in config.images.data_dir.")
-        x = np.load(path, allow_pickle=False)
+        x = np.load(_npy_path(ic), allow_pickle=False)
     else:
         raise ValueError(f"unknown image dataset {ic.dataset!r}; choose 'cifar10' or 'npy'")
     return x.astype(np.float32) / 127.5 - 1.0

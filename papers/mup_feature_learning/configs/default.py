@@ -50,7 +50,6 @@ def _small() -> ml_collections.ConfigDict:
     c = ml_collections.ConfigDict()
     c.seed = 0
     c.checkpoint_every = 1      # work units
-    c.data_dir = ""
 
     c.movement = ml_collections.ConfigDict()
     c.movement.widths = (64, 256, 1024, 4096)
@@ -122,13 +121,12 @@ def _smoke() -> ml_collections.ConfigDict:
 
 def _paper() -> ml_collections.ConfigDict:
     c = _small()
-    c.data_dir = "/data/omniglot"               # images_background/, images_evaluation/ (Lake et al.)
     c.movement.widths = (64, 256, 1024, 4096, 16384)
     c.movement.steps, c.movement.seeds = 1000, 5
     c.transfer.widths = (128, 256, 512, 1024, 2048, 4096, 8192)
     c.transfer.steps, c.transfer.batch, c.transfer.seeds = 5000, 128, 5
     c.digits = _maml("omniglot")                 # the paper's Omniglot 5-way 1-shot setting
-    c.digits.data_dir = "/data/omniglot"
+    c.digits.data_dir = "/data/omniglot"        # images_background/, images_evaluation/ (Lake et al.)
     c.digits.image_size = 28
     c.digits.widths = (128, 512, 2048, 8192)
     c.digits.seeds = 3

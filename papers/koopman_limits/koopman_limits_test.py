@@ -111,10 +111,38 @@ def test_exponential_rbf_real_fit_and_batched_pseudospectrum():
     assert not np.iscomplexobj(d.K) and not np.iscomplexobj(d.E)
     assert np.allclose(np.triu(d.E), d.E)
     zs = np.array([0.9, 0.7 + 0.7j, -0.3 + 0.95j, 0.2j, 1.05 + 0.1j, 0.5 - 0.5j, 0.99j])
-    fast = resdmd.pseudospectrum(d, zs, chunk=3)               # chunk boundaries exercised
     ref = np.array([resdmd.residual(d, z) for z in zs])
-    assert np.allclose(fast, ref, rtol=1e-8, atol=1e-9)
+    batched = resdmd.pseudospectrum(d, zs, chunk=3, method="eigvalsh")     # chunk boundaries exercised
+    assert np.allclose(batched, ref, rtol=1e-8, atol=1e-9)
+    inverse = resdmd.pseudospectrum(d, zs)                                 # Cholesky + inverse iteration
+    assert np.allclose(inverse, ref, rtol=1e-8, atol=1e-9)
 
+
+def test_smallest_eigenvalue_by_shift_invert_lanczos():
+    """Against eigvalsh: separated and clustered smallest eigenvalues, a start vector orthogonal to the new
+    smallest eigenvector (a crossing between grid points), and a singular matrix (Cholesky fails ->
+    eigvalsh fallback, no vector returned); H(z) assembled by ShiftedGram equals the definition."""
+    rng = np.random.default_rng(3)
+    Q, _ = np.linalg.qr(rng.standard_normal((60, 60)) + 1j * rng.standard_normal((60, 60)))
+    rest = np.linspace(0.5, 4.0, 54)
+    H = (Q * np.concatenate([[2e-3, 0.01, 0.02, 0.03, 0.04, 0.05], rest])) @ Q.conj().T
+    value, vector = resdmd.smallest_eigenvalue(H)
+    assert abs(value - 2e-3) < 1e-13 and abs(abs(np.vdot(vector, Q[:, 0])) - 1) < 1e-8
+    cluster = 1e-3 + 1e-9 * np.arange(6)
+    value, _ = resdmd.smallest_eigenvalue((Q * np.concatenate([cluster, rest])) @ Q.conj().T)
+    assert abs(value - 1e-3) < 1e-13
+    crossed = (Q * np.concatenate([[1.0, 1.1, 1.2, 1.3, 5e-4, 1.5], rest])) @ Q.conj().T
+    value, _ = resdmd.smallest_eigenvalue(crossed, Q[:, 0])
+    assert abs(value - 5e-4) < 1e-13
+    singular = (Q * np.concatenate([[0.0, -1e-15], np.linspace(0.5, 4.0, 58)])) @ Q.conj().T
+    value, vector = resdmd.smallest_eigenvalue(singular)
+    assert vector is None and abs(value - np.linalg.eigvalsh(singular)[0]) < 1e-14
+    K = rng.standard_normal((5, 5))
+    L = K.T @ K + np.eye(5)
+    for KK, LL in ((K, L), (K + 0.3j * K.T, L + 0j)):
+        z = 0.3 - 0.7j
+        direct = LL - z * KK.conj().T - np.conj(z) * KK + abs(z) ** 2 * np.eye(5)
+        assert np.allclose(resdmd.ShiftedGram(LL, KK)(z), direct, atol=1e-14)
 
 def test_heldout_residuals_equal_resdmd_residuals_on_the_training_data():
     X, Y, psi = _duffing_rbf_data(seed=1)

@@ -12,9 +12,11 @@ small: the paper's Duffing experiment (duffing_err.m): alpha = 0, dt = 0.3, 10^4
        rotation with 41 Fourier modes; adversarial stages Q in {8, 16, 32, 64}; Lorenz with 4000 snapshots
        and 100 RBFs. Measured (2026-11-28): 2/3 claims pass; claim 1 fails (the max residual of the paper's
        output is 0.099 / 0.103 / 0.105 for N = 100 / 200 / 400: not decreasing, above 0.1); train + eval
-       3m53s wall on the shared 2-core CPU at load average 2 (13m09s at load 11-14; one BLAS thread).
+       2m15s wall (train, then eval) on the shared 2-core CPU at load average 1 with the Lanczos grid
+       (3m53s at load 2 with full eigensolves, 13m09s at load 11-14; one BLAS thread).
 paper: the paper's N sweep round(10^(2:0.05:3.1)) = 100 .. 1259 at the same M; finer grids elsewhere;
-       BLAS threads unrestricted. Not run here (the N = 1259 grid alone is ~3876 dense 1259^2 eigensolves).
+       BLAS threads unrestricted. Not run here (the N = 1259 grid alone is ~3876 Cholesky factorisations
+       of 1259^2 complex matrices plus Lanczos solves).
 """
 import ml_collections
 

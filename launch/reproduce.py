@@ -48,7 +48,8 @@ def reproduce(slug: str, config: str, workdir: str, timeout: float | None = None
     if slug not in list_papers():
         raise SystemExit(f"unknown paper {slug!r}; papers: {', '.join(list_papers())}")
     workdir = os.path.abspath(workdir)
-    record = {"paper": slug, "config": config, "workdir": workdir, "claims": [], "error": None}
+    record = {"paper": slug, "config": config, "workdir": workdir, "claims": [], "error": None,
+              "resumed": _has_run(workdir)}
     try:
         record["train_seconds"] = round(run_binary(slug, "train", config, workdir, timeout), 1)
         record["eval_seconds"] = round(run_binary(slug, "eval", config, workdir, timeout), 1)
@@ -61,6 +62,11 @@ def reproduce(slug: str, config: str, workdir: str, timeout: float | None = None
     with open(os.path.join(workdir, "reproduce.json"), "w") as f:
         json.dump(record, f, indent=2)
     return record
+
+
+def _has_run(workdir: str) -> bool:
+    """True when ``workdir`` already holds (part of) a run, which the binaries resume instead of redoing."""
+    return any(os.path.exists(os.path.join(workdir, name)) for name in ("checkpoints", "eval.json", "results"))
 
 
 def print_summary(record: dict) -> None:
@@ -84,8 +90,9 @@ def status_table(records: list[dict]) -> str:
         ok = sum(c["passed"] for c in r["claims"])
         state = "runs" if r["error"] is None else "error"
         secs = r.get("train_seconds", 0) + r.get("eval_seconds", 0)
+        resumed = " (resumed an earlier run)" if r.get("resumed") else ""
         rows.append(f"| [{r['paper']}](papers/{r['paper']}) | {paper_title(r['paper'])} | {state} | "
-                    f"{ok}/{n} | {secs:.0f} s |")
+                    f"{ok}/{n} | {secs:.0f} s{resumed} |")
     return "\n".join(rows)
 
 
@@ -112,8 +119,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if bool(args.all) == bool(args.paper):
         parser.error("name one paper or pass --all")
+    if args.update_readme and not args.all:
+        parser.error("--update-readme needs --all")
     if args.all:
         base = os.path.abspath(args.workdir or f"runs/all_{args.config}")
+        earlier = [s for s in list_papers() if _has_run(os.path.join(base, s))]
+        if args.update_readme and earlier:
+            parser.error(f"--update-readme records runtimes, but {base} already holds runs of {', '.join(earlier)} "
+                         "that would be resumed, not timed: pass a new --workdir")
         records = [reproduce(s, args.config, os.path.join(base, s), args.timeout) for s in list_papers()]
         for r in records:
             print_summary(r)

@@ -159,6 +159,27 @@ def test_reproduce_rejects_unknown_paper():
     assert proc.returncode != 0 and "unknown paper 'no_such_paper'" in proc.stderr
 
 
+def test_reproduce_update_readme_refuses_workdirs_it_would_resume(tmp_path):
+    """Timings written into README.md must come from fresh runs: an earlier run in the workdir is refused."""
+    (tmp_path / "hopfield_layers" / "checkpoints").mkdir(parents=True)
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    proc = run_python(["-m", "launch.reproduce", "--all", "--config", "smoke", "--workdir", str(tmp_path),
+                       "--update-readme"], check=False, timeout=60)
+    assert proc.returncode == 2 and "already holds runs of hopfield_layers" in proc.stderr, proc.stderr[-2000:]
+    assert open(os.path.join(ROOT, "README.md")).read() == readme
+    assert sorted(os.listdir(tmp_path)) == ["hopfield_layers"]
+
+
+def test_status_table_marks_resumed_runs():
+    from launch import reproduce
+    rows = reproduce.status_table([
+        {"paper": "hopfield_layers", "claims": [{"passed": True}], "error": None, "train_seconds": 3.0,
+         "eval_seconds": 1.0, "resumed": True},
+        {"paper": "fastpam", "claims": [{"passed": False}], "error": None, "train_seconds": 20.0,
+         "eval_seconds": 2.0, "resumed": False}]).splitlines()
+    assert rows[2].endswith("| 1/1 | 4 s (resumed an earlier run) |") and rows[3].endswith("| 0/1 | 22 s |")
+
+
 def test_fork_refuses_nonempty_destination(tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
     proc = run_python(["-m", "launch.fork", "any", str(tmp_path)], check=False)

@@ -90,7 +90,7 @@ def _split_address(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
         raise RuntimeError(f"JAX_COORDINATOR_ADDRESS={address!r} must be host:port")
-    return host, int(port)
+    return host.strip("[]"), int(port)                # [::1]:1234 -> ::1
 
 
 def _check_port_free(address: str) -> None:

@@ -7,7 +7,7 @@
         binary.main(experiment.train_and_evaluate, check_data=experiment.check_data)
 
 gives the flags ``--config=papers/<slug>/configs/default.py:small`` (locked: an override of an
-unknown key such as ``--config.optim.lrr=1`` fails at once) and ``--workdir``, initialises
+unknown key such as ``--config.optim.lrr=1`` fails at once), ``--workdir`` and ``--check_data_only``, initialises
 jax.distributed when a launcher asks for it, runs ``check_data(config)`` (papers that read data sets: it
 raises ``common.data.DataNotFoundError`` naming every missing set and its config key, before any work),
 and calls ``fn(config, workdir)``.
@@ -35,12 +35,15 @@ class _QuietLibraries(logging.Filter):
 
 
 def main(fn: Callable[[object, str], object], check_data: Callable[[object], None] | None = None) -> None:
-    """Defines --config/--workdir, then runs ``check_data(config)`` (if given) and ``fn(config, workdir)``
-    under absl."""
+    """Defines --config/--workdir/--check_data_only, then runs ``check_data(config)`` (if given) and
+    ``fn(config, workdir)`` under absl. ``--check_data_only`` stops after the data check (no workdir, no
+    jax.distributed), e.g. on a login node before a pod launch."""
     config_flag = config_flags.DEFINE_config_file(
         "config", None, "path/to/configs/default.py:variant[,key=value...]", lock_config=True)
     workdir_flag = flags.DEFINE_string("workdir", None, "directory for checkpoints, metrics, eval.json, figures")
-    flags.mark_flags_as_required(["config", "workdir"])
+    check_only_flag = flags.DEFINE_bool("check_data_only", False,
+                                        "only check that the config's data sets are present, then exit")
+    flags.mark_flags_as_required(["config"])
 
     def _run(argv):
         if len(argv) > 1:
@@ -48,6 +51,14 @@ def main(fn: Callable[[object, str], object], check_data: Callable[[object], Non
         logging.getLogger().setLevel(logging.INFO)
         for handler in logging.getLogger().handlers:
             handler.addFilter(_QuietLibraries())
+        if check_only_flag.value:
+            if check_data is not None:
+                check_data(config_flag.value)
+            print("data check passed: every data set this config reads is present" if check_data is not None
+                  else "this binary defines no data check (papers that read data sets check them in train)")
+            return
+        if workdir_flag.value is None:
+            raise app.UsageError("--workdir is required (or pass --check_data_only)")
         distributed.initialize()
         workdir = os.path.abspath(os.path.expanduser(workdir_flag.value))
         if check_data is not None:

@@ -88,6 +88,19 @@ def test_train_binary_stops_before_the_first_unit(tmp_path):
     assert not workdir.exists()
 
 
+def test_check_data_only_flag_checks_without_a_workdir(tmp_path):
+    ok = run_python(["-m", "papers.fastpam.train", "--config=papers/fastpam/configs/default.py:small",
+                     "--check_data_only"], timeout=120)
+    assert "data check passed" in ok.stdout
+    missing = run_python(["-m", "papers.fastpam.train", "--config=papers/fastpam/configs/default.py:paper",
+                          f"--config.data_dir={tmp_path / 'none'}", "--check_data_only"], check=False, timeout=120)
+    assert missing.returncode != 0 and "config.data_dir: MNIST directory" in missing.stderr
+    no_workdir = run_python(["-m", "papers.fastpam.train", "--config=papers/fastpam/configs/default.py:smoke"],
+                            check=False, timeout=120)
+    assert no_workdir.returncode != 0 and "--workdir is required" in no_workdir.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_check_all_lists_every_failure_and_passes_when_present(tmp_path):
     present = tmp_path / "here.txt"
     present.write_text("x")

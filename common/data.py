@@ -164,12 +164,9 @@ def load_mnist(data_dir: str, split: str = "train"):
     return load_idx_split(data_dir, split, "MNIST")
 
 
-def load_cifar10(data_dir: str, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
-    """CIFAR-10 from the *binary* distribution (``data_batch_{1..5}.bin``, ``test_batch.bin``).
-
-    Returns uint8 images [n, 32, 32, 3] and int32 labels. The pickled Python version is not read
-    (never unpickle downloaded files).
-    """
+def cifar10_files(data_dir: str, split: str = "train") -> list[str]:
+    """The binary CIFAR-10 files of ``split`` in ``data_dir``, checked for presence and size (10,000 rows of
+    3,073 bytes each) without reading them; DataNotFoundError saying what is wrong otherwise."""
     if not data_dir or not os.path.isdir(data_dir):
         raise DataNotFoundError(
             f"CIFAR-10 directory {data_dir!r} does not exist. Download and unpack "
@@ -178,6 +175,20 @@ def load_cifar10(data_dir: str, split: str = "train") -> tuple[np.ndarray, np.nd
     missing = [n for n in names if not os.path.exists(os.path.join(data_dir, n))]
     if missing:
         raise DataNotFoundError(f"CIFAR-10 files {missing} missing in {data_dir!r} (binary version expected)")
+    wrong = [n for n in names if os.path.getsize(os.path.join(data_dir, n)) != 10000 * 3073]
+    if wrong:
+        raise DataNotFoundError(f"CIFAR-10 files {wrong} in {data_dir!r} are not 30,730,000 bytes: truncated "
+                                "downloads or not the binary version; unpack cifar-10-binary.tar.gz again.")
+    return names
+
+
+def load_cifar10(data_dir: str, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """CIFAR-10 from the *binary* distribution (``data_batch_{1..5}.bin``, ``test_batch.bin``).
+
+    Returns uint8 images [n, 32, 32, 3] and int32 labels. The pickled Python version is not read
+    (never unpickle downloaded files).
+    """
+    names = cifar10_files(data_dir, split)
     rows = np.concatenate([np.fromfile(os.path.join(data_dir, n), np.uint8).reshape(-1, 3073) for n in names])
     images = rows[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
     return images, rows[:, 0].astype(np.int32)

@@ -2,6 +2,7 @@
 train binary through ``common.binary.main``), naming the config key to set."""
 import importlib
 
+import numpy as np
 import pytest
 
 from common import data as data_lib
@@ -113,3 +114,19 @@ def test_check_all_lists_every_failure_and_passes_when_present(tmp_path):
     assert len(lines) == 3 and "config.a.data_dir" not in str(err.value)
     assert lines[1].strip().startswith("config.b.data_dir: set X not found at") and lines[1].endswith("Get it.")
     assert lines[2].strip() == "config.c.data_dir: set Y not found at ''. Get that."
+
+
+def test_cifar10_files_are_located_and_sized_without_reading(tmp_path):
+    with pytest.raises(data_lib.DataNotFoundError, match="does not exist"):
+        data_lib.cifar10_files(str(tmp_path / "absent"), "test")
+    with pytest.raises(data_lib.DataNotFoundError, match=r"\['test_batch.bin'\] missing"):
+        data_lib.cifar10_files(str(tmp_path), "test")
+    with open(tmp_path / "test_batch.bin", "wb") as f:
+        f.truncate(3073 * 10)                                    # a truncated download
+    with pytest.raises(data_lib.DataNotFoundError, match="not 30,730,000 bytes"):
+        data_lib.cifar10_files(str(tmp_path), "test")
+    with open(tmp_path / "test_batch.bin", "wb") as f:
+        f.truncate(3073 * 10000)                                 # sparse file of the right size
+    assert data_lib.cifar10_files(str(tmp_path), "test") == ["test_batch.bin"]
+    images, labels = data_lib.load_cifar10(str(tmp_path), "test")
+    assert images.shape == (10000, 32, 32, 3) and images.dtype == np.uint8 and labels.shape == (10000,)

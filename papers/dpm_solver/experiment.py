@@ -32,10 +32,14 @@ from papers.dpm_solver import baselines, exact, models, quality, solvers, train_
 
 def check_data(config) -> None:
     """An image config's data set (train and test splits), before any work; 2-D mixtures need none."""
-    if config.data.name in train_lib.MIXTURES:
+    name, data_dir = config.data.name, config.data.data_dir
+    if name in train_lib.MIXTURES:
         return
-    common_data.check_all({"data.data_dir": lambda: [train_lib.load_images(config.data.name, config.data.data_dir, s)
-                                                     for s in ("train", "test")]})
+    if name == "cifar10":                                # located and sized, not read (600 MB as float32)
+        check = lambda: [common_data.cifar10_files(data_dir, s) for s in ("train", "test")]
+    else:
+        check = lambda: [train_lib.load_images(name, data_dir, s) for s in ("train", "test")]
+    common_data.check_all({"data.data_dir": check})
 
 
 def _setup(config):

@@ -27,11 +27,13 @@ def _npy_path(ic) -> str:
 
 
 def check_images(ic) -> None:
-    """Raises DataNotFoundError if the configured image set is absent (CIFAR-10 is read; .npy only located)."""
+    """Raises DataNotFoundError if the configured image set is absent (files located and sized, not read)."""
     if ic.dataset == "npy":
         _npy_path(ic)
+    elif ic.dataset == "cifar10":
+        data.cifar10_files(ic.data_dir, "train")
     else:
-        load_images(ic)
+        load_images(ic)                                   # raises the unknown-dataset error
 
 
 def load_images(ic) -> np.ndarray:

@@ -37,10 +37,11 @@ def check_all(checks: dict[str, Callable[[], object]]) -> None:
                                 "--config.<key>=/path):\n  " + "\n  ".join(problems))
 
 
-def require_file(path: str, what: str, how: str) -> str:
-    """``path`` (``~`` expanded) if it is a file, else DataNotFoundError '<what> not found at <path>. <how>'."""
+def require_path(path: str, what: str, how: str) -> str:
+    """``path`` (``~`` expanded) if it exists (a file or a directory), else DataNotFoundError '<what> not found
+    at <path>. <how>'. An empty path (an unset data_dir) counts as missing."""
     full = os.path.expanduser(path or "")
-    if not path or not os.path.isfile(full):
+    if not path or not os.path.exists(full):
         raise DataNotFoundError(f"{what} not found at {path!r}. {how}")
     return full
 

@@ -40,7 +40,7 @@ def launcher_environment() -> dict[str, str] | None:
     return present
 
 
-def _int_env(name: str, default: int | None = None) -> int:
+def _int_env(name: str, default: int | None = None) -> int | None:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default

@@ -105,11 +105,11 @@ def test_check_data_only_flag_checks_without_a_workdir(tmp_path):
 def test_check_all_lists_every_failure_and_passes_when_present(tmp_path):
     present = tmp_path / "here.txt"
     present.write_text("x")
-    data_lib.check_all({"a.data_dir": lambda: data_lib.require_file(str(present), "here", "")})
+    data_lib.check_all({"a.data_dir": lambda: data_lib.require_path(str(present), "here", "")})
     with pytest.raises(data_lib.DataNotFoundError) as err:
-        data_lib.check_all({"a.data_dir": lambda: data_lib.require_file(str(present), "here", ""),
-                            "b.data_dir": lambda: data_lib.require_file(str(tmp_path / "x"), "set X", "Get it."),
-                            "c.data_dir": lambda: data_lib.require_file("", "set Y", "Get that.")})
+        data_lib.check_all({"a.data_dir": lambda: data_lib.require_path(str(present), "here", ""),
+                            "b.data_dir": lambda: data_lib.require_path(str(tmp_path / "x"), "set X", "Get it."),
+                            "c.data_dir": lambda: data_lib.require_path("", "set Y", "Get that.")})
     lines = str(err.value).splitlines()
     assert len(lines) == 3 and "config.a.data_dir" not in str(err.value)
     assert lines[1].strip().startswith("config.b.data_dir: set X not found at") and lines[1].endswith("Get it.")

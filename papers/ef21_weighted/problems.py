@@ -193,7 +193,7 @@ def make_digits_logistic(n: int, lam: float, seed: int, spread: float, scale_spr
 
 def libsvm_file(data_dir: str, dataset: str) -> str:
     """The path ``data_dir/dataset`` of a LIBSVM file, or DataNotFoundError saying where to get it."""
-    return common_data.require_file(
+    return common_data.require_path(
         os.path.join(data_dir, dataset) if data_dir else "", f"LIBSVM file {dataset!r}",
         f"Download it from https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets/binary.html and pass "
         f"--config.logreg.data_dir=/dir/holding/it (the file name must equal config.logreg.dataset).")

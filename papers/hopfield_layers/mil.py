@@ -58,12 +58,11 @@ def load_benchmark_bags(data_dir: str, name: str, max_size: int):
     """A MIL benchmark (e.g. 'tiger', 'fox', 'elephant', 'ucsb') from ``<data_dir>/<name>.npz`` with
     arrays ``features`` [num_instances, d] float, ``bag_ids`` [num_instances] int and
     ``bag_labels`` [num_bags] in {0, 1} indexed by bag id. Returns (x, mask, y) padded to max_size."""
-    path = os.path.join(os.path.expanduser(data_dir or ""), f"{name}.npz")
-    if not data_dir or not os.path.exists(path):
-        raise common_data.DataNotFoundError(
-            f"MIL benchmark {name!r} not found at {path!r}. Convert the data set (e.g. the Tiger/Fox/"
-            "Elephant sets of Andrews et al., 2003) to an .npz with arrays features [instances, d], "
-            "bag_ids [instances] and bag_labels [bags], put it there and set config.mil.data_dir.")
+    path = common_data.require_path(
+        os.path.join(data_dir, f"{name}.npz") if data_dir else "", f"MIL benchmark {name!r}",
+        "Convert the data set (e.g. the Tiger/Fox/Elephant sets of Andrews et al., 2003) to an .npz with "
+        "arrays features [instances, d], bag_ids [instances] and bag_labels [bags], put it there and set "
+        "config.mil.data_dir.")
     with np.load(path, allow_pickle=False) as f:
         feats, ids, bag_y = f["features"].astype(np.float32), f["bag_ids"].astype(int), f["bag_labels"]
     x = np.zeros((len(bag_y), max_size, feats.shape[1]), np.float32)

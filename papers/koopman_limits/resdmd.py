@@ -35,6 +35,7 @@ import dataclasses
 import numpy as np
 import scipy.linalg
 import scipy.optimize
+import scipy.sparse.linalg
 
 
 # ----------------------------------------------------------------------------- dictionaries
@@ -243,7 +244,6 @@ def smallest_eigenvalue(H: np.ndarray, start: np.ndarray | None = None, *, tol: 
     Cholesky factor, started from ``start`` (e.g. the previous point's eigenvector; a fixed pseudo-random
     vector if None). Returns (lambda_min, its eigenvector), or (eigvalsh's value, None) when the
     factorisation fails or ARPACK does not converge."""
-    import scipy.sparse.linalg as sparse_linalg
     r = H.shape[0]
     if r < 8:                                      # too small for ARPACK to pay off (it needs r > 2)
         return float(np.linalg.eigvalsh(H)[0]), None
@@ -254,11 +254,11 @@ def smallest_eigenvalue(H: np.ndarray, start: np.ndarray | None = None, *, tol: 
     if start is None or start.shape != (r,):
         rng = np.random.default_rng(r)
         start = rng.standard_normal(r) + 1j * rng.standard_normal(r)
-    inverse = sparse_linalg.LinearOperator(
+    inverse = scipy.sparse.linalg.LinearOperator(
         H.shape, matvec=lambda x: scipy.linalg.cho_solve(factor, x, check_finite=False), dtype=H.dtype)
     try:
-        w, v = sparse_linalg.eigsh(inverse, k=1, which="LM", tol=tol, v0=start)
-    except sparse_linalg.ArpackError:
+        w, v = scipy.sparse.linalg.eigsh(inverse, k=1, which="LM", tol=tol, v0=start)
+    except scipy.sparse.linalg.ArpackError:
         return float(np.linalg.eigvalsh(H)[0]), None
     if not (np.isfinite(w[0]) and w[0] > 0):
         return float(np.linalg.eigvalsh(H)[0]), None

@@ -54,11 +54,9 @@ def corpus_sequences(rng: np.random.Generator, n: int, length: int) -> np.ndarra
 
 def text_sequences(path: str, n: int, length: int, offset: int = 0) -> np.ndarray:
     """n sequences [n, length] from a text file (e.g. TinyStories), lower-cased, other characters -> space."""
-    import os
-    from common.data import DataNotFoundError
-    if not os.path.exists(path):
-        raise DataNotFoundError(f"{path} not found: put the TinyStories text (one file, plain UTF-8) there, "
-                                "or use lm.corpus='generated' for the bundled grammar corpus")
+    from common.data import require_path
+    path = require_path(path, "the TinyStories text", "Put it there (one file, plain UTF-8), or use "
+                        "lm.corpus='generated' for the bundled grammar corpus.")
     with open(path, encoding="utf-8") as f:
         f.seek(offset)
         text = f.read(n * length * 2).lower()

@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from common.data import DataNotFoundError
+from common.data import DataNotFoundError, require_path
 
 
 def require_omniglot(data_dir: str) -> list[str]:
@@ -50,25 +50,19 @@ def omniglot_pool(data_dir: str, image_size: int = 28, per_class: int = 20):
 
 def require_text8(data_dir: str) -> str:
     """The path of ``data_dir/text8``, or DataNotFoundError saying where to get it."""
-    path = os.path.join(data_dir or "", "text8")
-    if not os.path.isfile(path):
-        raise DataNotFoundError(
-            f"text8 not found at {path}. Download http://mattmahoney.net/dc/text8.zip, unzip it into a "
-            "directory and pass --config.w2v.data_dir=<dir>.")
-    return path
+    return require_path(os.path.join(data_dir, "text8") if data_dir else "", "text8",
+                        "Download http://mattmahoney.net/dc/text8.zip, unzip it into a directory and pass "
+                        "--config.w2v.data_dir=<dir>.")
 
 
 def require_analogies(data_dir: str) -> str:
     """The path of ``data_dir/questions-words.txt`` (word2vec's analogy questions), or DataNotFoundError."""
-    path = os.path.join(data_dir or "", "questions-words.txt")
-    _check_analogy_file(path)
-    return path
+    return _require_analogy_file(os.path.join(data_dir, "questions-words.txt") if data_dir else "")
 
 
-def _check_analogy_file(path: str) -> None:
-    if not os.path.isfile(path):
-        raise DataNotFoundError(f"analogy questions not found at {path}; put word2vec's questions-words.txt there "
-                                "(the w2v.data_dir that holds text8).")
+def _require_analogy_file(path: str) -> str:
+    return require_path(path, "analogy questions", "Put word2vec's questions-words.txt there (the w2v.data_dir "
+                        "that holds text8).")
 
 
 def text8_tokens(data_dir: str, max_vocab: int, max_tokens: int = 0):
@@ -85,7 +79,7 @@ def text8_tokens(data_dir: str, max_vocab: int, max_tokens: int = 0):
 
 def read_analogies(path: str, vocab: list[str]) -> np.ndarray:
     """Analogy questions a:b::c:d (``questions-words.txt`` format) with all four words in ``vocab``, [m, 4]."""
-    _check_analogy_file(path)
+    path = _require_analogy_file(path)
     index = {w: i for i, w in enumerate(vocab)}
     out = []
     with open(path) as f:

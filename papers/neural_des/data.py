@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common.data import DataNotFoundError  # noqa: F401  (re-exported: a paper-scale data set is missing)
+from common.data import DataNotFoundError, require_path  # noqa: F401  (DataNotFoundError re-exported)
 from papers.neural_des import rand
 
 
@@ -102,19 +102,14 @@ def ou_marginals(ts, y0_mean, y0_var, mu: float, theta: float, sigma: float):
 
 # ----------------------------------------------------------------------------- paper-scale loaders
 
-def _require(path: str, what: str, how: str) -> None:
-    if not path or not os.path.exists(path):
-        raise DataNotFoundError(f"{what} not found at {path!r}. {how}")
-
-
 def require_dataset(name: str, data_dir: str) -> None:
     """Fails fast (before any other work) if a paper-scale data set is missing from the user's directory."""
     if name == "character_trajectories":
         path = os.path.join(data_dir or "", "CharacterTrajectories", "CharacterTrajectories_TRAIN.ts")
-        _require(path, "UEA CharacterTrajectories", "Download Multivariate_ts.zip from timeseriesclassification.com "
+        require_path(path, "UEA CharacterTrajectories", "Download Multivariate_ts.zip from timeseriesclassification.com "
                  "and unpack its CharacterTrajectories folder into --config.cde.data_dir.")
     elif name == "speech_commands":
-        _require(os.path.join(data_dir or "", "SpeechCommands"), "Speech Commands",
+        require_path(os.path.join(data_dir or "", "SpeechCommands"), "Speech Commands",
                  "Unpack speech_commands_v0.02.tar.gz into --config.cde.data_dir/SpeechCommands.")
 
 
@@ -154,7 +149,7 @@ def load_character_trajectories(data_dir: str, drop_rate: float, seed: int = 0):
     root = os.path.join(data_dir or "", "CharacterTrajectories")
     files = [os.path.join(root, f"CharacterTrajectories_{s}.ts") for s in ("TRAIN", "TEST")]
     for f in files:
-        _require(f, "UEA CharacterTrajectories", "Download Multivariate_ts.zip from timeseriesclassification.com "
+        require_path(f, "UEA CharacterTrajectories", "Download Multivariate_ts.zip from timeseriesclassification.com "
                  "and unpack its CharacterTrajectories folder into --config.data_dir.")
     series, labels = [], []
     for f in files:

@@ -18,12 +18,9 @@ from papers.stochastic_interpolants.interpolants import from_config
 
 
 def _npy_path(ic) -> str:
-    path = os.path.join(ic.data_dir or "", "images.npy")
-    if not os.path.exists(path):
-        raise data.DataNotFoundError(
-            f"{path!r} not found: save the images (e.g. Oxford flowers at 128x128) as a uint8 array "
-            "[N, H, W, C] named images.npy in config.images.data_dir.")
-    return path
+    return data.require_path(os.path.join(ic.data_dir, "images.npy") if ic.data_dir else "", "images.npy",
+                             "Save the images (e.g. Oxford flowers at 128x128) as a uint8 array [N, H, W, C] "
+                             "named images.npy in config.images.data_dir.")
 
 
 def check_images(ic) -> None:

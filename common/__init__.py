@@ -15,6 +15,7 @@
 - ``common.linear_solvers`` SOR / SSOR-PCG on sparse matrices and the 2-D Laplacian, iteration counts, Young's formulas
 - ``common.chaotic_systems`` 83 chaotic flows (equations, dysts metadata), batched RK4 in standardised time, noise
 - ``common.kmedoids``    k-medoids caches, TD, BUILD/LAB init; ``common.kmedoids_swap``: PAM / FastPAM1 / FastPAM2 SWAP;
+  ``common.kmedoids_loops``: PAM / FastPAM1 / FasterPAM SWAP as scalar loops (numba, the papers' code style);
   ``common.kmedoids_records``: checkpointed result tables of k-medoids runs (work units, loader)
 - ``common.pde``         spectral ETDRK4 for 1-D periodic semilinear PDEs (Allen-Cahn, Kuramoto-Sivashinsky, linear)
 

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from papers.fasterpam import sampling
+from common import kmedoids_loops
 from common.kmedoids_swap import best_swap_loop
 from common.kmedoids import (KMedoidsResult, as_dissimilarity, assign, check_k, initial_medoids,
                                    total_deviation)
@@ -32,7 +33,8 @@ def fasterpam(diss, k: int, *, init="lab", max_iter: int = 100, key=None, metric
 
     init: 'lab' (default), 'random', 'build' or explicit medoid indices [k]. shuffle=True visits the
     candidates in a random order (from key), else in index order as the kmedoids package does.
-    backend: 'jax' (one compiled lax.while_loop) or 'numpy' (Python loop over candidates).
+    backend: 'jax' (one compiled lax.while_loop), 'numpy' (Python loop over candidates) or 'loops'
+    (scalar loops compiled with numba, ``common.kmedoids_loops``); all three give the same swaps.
     n_iter counts passes over the candidates.
     """
     diss = as_dissimilarity(diss, metric, dtype)
@@ -51,20 +53,30 @@ def fasterpam(diss, k: int, *, init="lab", max_iter: int = 100, key=None, metric
         med, t_end, n_swap = s.medoids, int(s.t), int(s.n_swap)
     elif backend == "numpy":
         med, t_end, n_swap = fasterpam_numpy(np.asarray(diss), np.asarray(start), np.asarray(order), max_iter)
+    elif backend == "loops":
+        med, t_end, n_swap = kmedoids_loops.fasterpam_swap(np.asarray(diss), np.asarray(start), np.asarray(order),
+                                                           max_iter)
     else:
-        raise ValueError(f"unknown backend {backend!r}; choose 'jax' or 'numpy'")
+        raise ValueError(f"unknown backend {backend!r}; choose 'jax', 'numpy' or 'loops'")
     return _result(diss, med, passes(t_end, n, n_swap, max_iter), n_swap)
 
 
 def pam(diss, k: int, *, init="build", max_iter: int = 100, key=None, metric: str = "precomputed",
-        dtype=None, method: str = "pam") -> KMedoidsResult:
+        dtype=None, method: str = "pam", backend: str = "jax") -> KMedoidsResult:
     """Baseline: PAM (method='pam', O(k n^2) per iteration) or FastPAM1 (method='fastpam1'), best swap each
-    iteration."""
+    iteration; backend 'jax' (array code) or 'loops' (scalar loops, numba), the same swaps."""
+    if method not in ("pam", "fastpam1"):
+        raise ValueError(f"unknown method {method!r}; choose 'pam' or 'fastpam1'")
     diss = as_dissimilarity(diss, metric, dtype)
     check_k(diss.shape[0], k)
     start = initial_medoids(diss, k, init, _key(key))
-    s = best_swap_loop(diss, start, method=method, max_iter=max_iter)
-    return _result(diss, s.medoids, s.n_iter, s.n_swap)
+    if backend == "jax":
+        s = best_swap_loop(diss, start, method=method, max_iter=max_iter)
+        return _result(diss, s.medoids, s.n_iter, s.n_swap)
+    if backend == "loops":
+        fn = kmedoids_loops.pam_swap if method == "pam" else kmedoids_loops.fastpam1_swap
+        return _result(diss, *fn(np.asarray(diss), np.asarray(start), max_iter))
+    raise ValueError(f"unknown backend {backend!r}; choose 'jax' or 'loops'")
 
 
 def fastclara(diss, k: int, *, n_samples: int = 5, sample_size: int | None = None, max_iter: int = 100,

@@ -9,7 +9,7 @@ import pytest
 from scipy.spatial.distance import cdist
 
 from papers import fasterpam
-from common import kmedoids as core, kmedoids_swap as baseline
+from common import kmedoids as core, kmedoids_loops, kmedoids_swap as baseline
 from papers.fasterpam import eager
 
 N, K = 60, 3   # one matrix shape and k for all tests (and the smoke run): the jit caches are shared
@@ -79,20 +79,37 @@ def test_fasterpam_is_identical_to_kmedoids_fasterpam():
         np.testing.assert_array_equal(ours.labels, np.asarray(ref.labels))
 
 
-def test_numpy_backend_matches_jax_and_ends_in_a_local_optimum():
+def test_numpy_and_loops_backends_match_jax_and_end_in_a_local_optimum():
     D = dissimilarity(2)
     for init in ("random", "lab", "build"):
         a = fasterpam.fasterpam(D, K, init=init, key=jax.random.PRNGKey(3), shuffle=True)
-        b = fasterpam.fasterpam(D, K, init=init, key=jax.random.PRNGKey(3), shuffle=True, backend="numpy")
-        assert a.medoids.tolist() == b.medoids.tolist() and a.n_swap == b.n_swap
+        for backend in ("numpy", "loops"):
+            b = fasterpam.fasterpam(D, K, init=init, key=jax.random.PRNGKey(3), shuffle=True, backend=backend)
+            assert a.medoids.tolist() == b.medoids.tolist(), backend
+            assert (a.n_swap, a.n_iter) == (b.n_swap, b.n_iter), backend
         best = min(td(D, np.where(np.arange(K) == i, c, a.medoids))
                    for c, i in itertools.product(range(N), range(K)))
         assert best >= a.loss - 1e-9         # no single swap improves: a local optimum of PAM's SWAP
 
 
+def test_loop_fasterpam_equals_the_numpy_and_jax_loops_step_for_step():
+    D = dissimilarity(4)
+    order = np.random.default_rng(0).permutation(N)
+    for k in (2, K):
+        start = np.asarray(core.lab(jnp.asarray(D), k, jax.random.PRNGKey(k)))
+        jx = eager.fasterpam_loop(jnp.asarray(D), jnp.asarray(start), jnp.asarray(order, jnp.int32), 100)
+        med, t, n_swap = kmedoids_loops.fasterpam_swap(D, start, order)
+        np_med, np_t, np_swap = eager.fasterpam_numpy(D, start, order)
+        assert med.tolist() == np_med.tolist() == np.asarray(jx.medoids).tolist()
+        assert (t, n_swap) == (np_t, np_swap) == (int(jx.t), int(jx.n_swap))
+
+
 def test_baseline_pam_equals_fastpam1_and_kmedoids_pam():
     D = dissimilarity(3)
     a, b = fasterpam.pam(D, K), fasterpam.pam(D, K, method="fastpam1")
+    for method in ("pam", "fastpam1"):
+        c = fasterpam.pam(D, K, method=method, backend="loops")
+        assert c.medoids.tolist() == a.medoids.tolist() and (c.n_iter, c.n_swap) == (a.n_iter, a.n_swap)
     assert np.asarray(core.build(jnp.asarray(D), K)).tolist() == list(kmedoids.pam_build(D, K).medoids)
     ref = kmedoids.pam(D, np.asarray(core.build(jnp.asarray(D), K), np.int64))
     assert sorted(a.medoids) == sorted(b.medoids) == sorted(ref.medoids)

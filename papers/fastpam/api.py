@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from papers.fastpam import sampling
+from common import kmedoids_loops
 from common.kmedoids import (KMedoidsResult, as_dissimilarity, assign, check_k, initial_medoids,
                                  total_deviation)
 from common.kmedoids_swap import best_swap_loop, fastpam2_loop
@@ -31,12 +32,17 @@ def _one_medoid(diss) -> KMedoidsResult:
     return _result(diss, m, 1, 0)
 
 
-def _swap_api(method, data, k, *, metric, init, max_iter, key, dtype, **kw) -> KMedoidsResult:
+def _swap_api(method, data, k, *, metric, init, max_iter, key, dtype, backend="jax", **kw) -> KMedoidsResult:
+    if backend not in ("jax", "loops"):
+        raise ValueError(f"unknown backend {backend!r}; choose 'jax' or 'loops'")
     diss = as_dissimilarity(data, metric, dtype)
     check_k(diss.shape[0], k)
     if k == 1:
         return _one_medoid(diss)
     start = initial_medoids(diss, k, init, _key(key))
+    if backend == "loops":
+        fn = kmedoids_loops.pam_swap if method == "pam" else kmedoids_loops.fastpam1_swap
+        return _result(diss, *fn(np.asarray(diss), np.asarray(start), max_iter))
     if method == "fastpam2":
         s = fastpam2_loop(diss, start, max_iter=max_iter, **kw)
     else:
@@ -45,15 +51,20 @@ def _swap_api(method, data, k, *, metric, init, max_iter, key, dtype, **kw) -> K
 
 
 def pam(data, k: int, *, metric: str = "precomputed", init="build", max_iter: int = 100, key=None,
-        dtype=None) -> KMedoidsResult:
-    """Original PAM: BUILD + SWAP with O(k (n-k)^2) per iteration (Algorithm 1)."""
-    return _swap_api("pam", data, k, metric=metric, init=init, max_iter=max_iter, key=key, dtype=dtype)
+        dtype=None, backend: str = "jax") -> KMedoidsResult:
+    """Original PAM: BUILD + SWAP with O(k (n-k)^2) per iteration (Algorithm 1).
+
+    backend: 'jax' (array code, :mod:`common.kmedoids_swap`) or 'loops' (scalar loops compiled with numba,
+    the papers' code style, :mod:`common.kmedoids_loops`); the same swaps."""
+    return _swap_api("pam", data, k, metric=metric, init=init, max_iter=max_iter, key=key, dtype=dtype,
+                     backend=backend)
 
 
 def fastpam1(data, k: int, *, metric: str = "precomputed", init="build", max_iter: int = 100, key=None,
-             dtype=None) -> KMedoidsResult:
-    """FastPAM1: the same swaps as PAM, O((n-k)^2) per iteration (Algorithm 2)."""
-    return _swap_api("fastpam1", data, k, metric=metric, init=init, max_iter=max_iter, key=key, dtype=dtype)
+             dtype=None, backend: str = "jax") -> KMedoidsResult:
+    """FastPAM1: the same swaps as PAM, O((n-k)^2) per iteration (Algorithm 2); backend as in :func:`pam`."""
+    return _swap_api("fastpam1", data, k, metric=metric, init=init, max_iter=max_iter, key=key, dtype=dtype,
+                     backend=backend)
 
 
 def fastpam2(data, k: int, *, metric: str = "precomputed", init="lab", max_iter: int = 100, key=None,

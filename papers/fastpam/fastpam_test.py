@@ -76,6 +76,9 @@ def test_pam_fastpam1_and_kmedoids_pam_are_identical():
         a, b = fastpam.pam(D, k), fastpam.fastpam1(D, k)
         ref = kmedoids.pam(D, np.asarray(core.build(jnp.asarray(D), k), np.int64))
         assert sorted(a.medoids) == sorted(b.medoids) == sorted(ref.medoids)
+        for fn in (fastpam.pam, fastpam.fastpam1):         # the scalar-loop kernels: the same swaps
+            c = fn(D, k, backend="loops")
+            assert c.medoids.tolist() == a.medoids.tolist() and (c.n_iter, c.n_swap) == (a.n_iter, a.n_swap)
         assert a.n_swap == b.n_swap == ref.n_swap and a.n_iter == b.n_iter
         np.testing.assert_allclose([a.loss, b.loss], ref.loss, rtol=1e-12)
 

@@ -1,4 +1,4 @@
-"""Runtime of FasterPAM (ours: JAX while_loop and numpy loop) against the kmedoids package (Rust) vs n and k.
+"""Runtime of FasterPAM (ours: JAX while_loop, numpy loop, numba scalar loops) against the kmedoids package (Rust) vs n and k.
 
     python -m papers.fasterpam.benchmark --out=/tmp/fasterpam_bench [--ns=1000,2000,5000,10000,20000]
         [--ks=2,10,50,100,200] [--k_for_n=10] [--n_for_k=2000] [--repeats=3]
@@ -30,7 +30,7 @@ def _median_time(fn, repeats):
 
 def measure(n: int, k: int, repeats: int, numpy_too: bool = True) -> dict:
     import kmedoids
-    from common import kmedoids as core
+    from common import kmedoids as core, kmedoids_loops as loops
     from common import data as data_lib
     from papers.fasterpam import eager
     x = data_lib.load_clustering_features("blobs", n, seed=0)
@@ -43,9 +43,12 @@ def measure(n: int, k: int, repeats: int, numpy_too: bool = True) -> dict:
     row = {"n": n, "k": k,
            "ours_jax": _median_time(lambda: eager.fasterpam_loop(diss, start, order, 100), repeats),
            "kmedoids_fasterpam": _median_time(lambda: kmedoids.fasterpam(dnp, start_np.copy(), n_cpu=1).loss, repeats)}
+    loops.fasterpam_swap(dnp, start_np, max_iter=0)                               # compile / load
+    row["ours_loops"] = _median_time(lambda: loops.fasterpam_swap(dnp, start_np)[1], repeats)
     if numpy_too:
         row["ours_numpy"] = _median_time(lambda: eager.fasterpam_numpy(dnp, start_np, np.arange(n))[1], repeats)
     row["ratio_jax_over_kmedoids"] = row["ours_jax"] / row["kmedoids_fasterpam"]
+    row["ratio_loops_over_kmedoids"] = row["ours_loops"] / row["kmedoids_fasterpam"]
     return row
 
 
@@ -74,7 +77,7 @@ def main(argv=None):
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, key, var in ((axes[0], "vs_n", "n"), (axes[1], "vs_k", "k")):
         xs = [r[var] for r in rows[key]]
-        for name, st in (("ours_jax", "o-"), ("ours_numpy", "v:"), ("kmedoids_fasterpam", "s--")):
+        for name, st in (("ours_jax", "o-"), ("ours_numpy", "v:"), ("ours_loops", "D-"), ("kmedoids_fasterpam", "s--")):
             ax.plot(xs, [r[name] for r in rows[key]], st, label=name)
         ax.set(xscale="log", yscale="log", xlabel=var, ylabel="FasterPAM SWAP time [s] (median)")
         ax.legend(fontsize=8)

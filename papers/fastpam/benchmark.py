@@ -1,11 +1,11 @@
-"""Runtime of PAM and FastPAM1 SWAP (ours, JAX) against the kmedoids package (Rust) vs n and k.
+"""Runtime of PAM and FastPAM1 SWAP (ours: JAX and scalar loops) against the kmedoids package (Rust) vs n and k.
 
     python -m papers.fastpam.benchmark --out=/tmp/fastpam_bench [--ns=1000,2000,5000,10000,20000]
         [--ks=2,10,50,100,200] [--k_for_n=10] [--n_for_k=2000] [--repeats=3] [--pam_max_k=50]
 
 Data: Gaussian blobs (10 centres, 8 dims), Euclidean, float32. Each point is the median over ``repeats``
 runs of the SWAP phase from the same BUILD start (compilation excluded). Naive PAM is only timed up to
---pam_max_k (it is O(k) slower). Writes benchmark.json and benchmark.png. kmedoids is benchmark-only.
+--pam_max_k (it is O(k) slower). "loop_" rows are the numba scalar-loop kernels (common.kmedoids_loops). Writes benchmark.json and benchmark.png. kmedoids is benchmark-only.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _median_time(fn, repeats):
 
 def measure(n: int, k: int, repeats: int, pam_max_k: int) -> dict:
     import kmedoids
-    from common import kmedoids as core, kmedoids_swap as swap
+    from common import kmedoids as core, kmedoids_loops as loops, kmedoids_swap as swap
     from common import data as data_lib
     x = data_lib.load_clustering_features("blobs", n, seed=0)
     diss = jax.block_until_ready(core.pairwise_dissimilarity(x, "euclidean", jnp.float32))
@@ -42,6 +42,10 @@ def measure(n: int, k: int, repeats: int, pam_max_k: int) -> dict:
     for m in methods:
         jax.block_until_ready(swap.best_swap_loop(diss, start, method=m, max_iter=1))   # compile
         row[f"ours_{m}"] = _median_time(lambda: swap.best_swap_loop(diss, start, method=m, max_iter=100), repeats)
+    for m in methods:
+        fn = {"pam": loops.pam_swap, "fastpam1": loops.fastpam1_swap}[m]
+        fn(dnp, start_np, max_iter=1)                                                   # compile / load
+        row[f"loop_{m}"] = _median_time(lambda: fn(dnp, start_np, max_iter=100), repeats)
     row["kmedoids_fastpam1"] = _median_time(lambda: kmedoids.fastpam1(dnp, start_np.copy()).loss, repeats)
     if k <= pam_max_k:
         row["kmedoids_pam"] = _median_time(lambda: kmedoids.pam(dnp, start_np.copy()).loss, repeats)
@@ -74,8 +78,8 @@ def main(argv=None):
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, key, var in ((axes[0], "vs_n", "n"), (axes[1], "vs_k", "k")):
-        for name, st in (("ours_pam", "o-"), ("ours_fastpam1", "s-"), ("kmedoids_pam", "o--"),
-                         ("kmedoids_fastpam1", "s--")):
+        for name, st in (("ours_pam", "o-"), ("ours_fastpam1", "s-"), ("loop_pam", "o:"), ("loop_fastpam1", "s:"),
+                         ("kmedoids_pam", "o--"), ("kmedoids_fastpam1", "s--")):
             pts = [(r[var], r[name]) for r in rows[key] if name in r]
             if pts:
                 ax.plot(*zip(*pts), st, label=name)

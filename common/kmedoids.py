@@ -79,8 +79,28 @@ def as_dissimilarity(data, metric: str | None = "precomputed", dtype=None) -> ja
             raise ValueError(f"a precomputed dissimilarity matrix must be square, got shape {d.shape}")
         if not jnp.issubdtype(d.dtype, jnp.floating):
             d = d.astype(jnp.float32)
+        check_dissimilarity(np.asarray(d))
         return d
     return pairwise_dissimilarity(data, metric, dtype)
+
+
+def check_dissimilarity(d: np.ndarray) -> None:
+    """Raises ValueError unless d is a finite, symmetric [n, n] matrix with a zero diagonal.
+
+    Every SWAP kernel reads row c as the distances d(x_o, x_c) of candidate c (symmetry), and a medoid's own
+    distance d(m, m) as 0; a matrix that breaks either gives wrong swaps without any error, so it is refused.
+    """
+    if d.ndim != 2 or d.shape[0] != d.shape[1]:
+        raise ValueError(f"a precomputed dissimilarity matrix must be square, got shape {d.shape}")
+    if not np.all(np.isfinite(d)):
+        raise ValueError("the dissimilarity matrix has NaN or infinite entries")
+    scale = float(np.max(np.abs(d))) if d.size else 0.0
+    tol = 1e-5 * scale if d.dtype == np.float32 else 1e-12 * scale
+    if np.any(np.abs(np.diagonal(d)) > tol):
+        raise ValueError("the dissimilarity matrix must have a zero diagonal (d(x, x) = 0)")
+    if np.max(np.abs(d - d.T), initial=0.0) > tol:
+        raise ValueError("the dissimilarity matrix is not symmetric; k-medoids here needs d(x, y) = d(y, x): "
+                         "symmetrise it, e.g. (D + D.T) / 2, or pass feature vectors with a metric")
 
 
 @jax.jit

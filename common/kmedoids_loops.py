@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from common.kmedoids import check_dissimilarity
+
 try:
     import numba
 except ImportError as e:  # pragma: no cover - numba is pinned in requirements.txt
@@ -203,8 +205,9 @@ def _fasterpam_loop(diss, medoids, order, max_iter):
 
 def _check(diss, medoids):
     diss = np.ascontiguousarray(diss)
-    if diss.ndim != 2 or diss.shape[0] != diss.shape[1]:
-        raise ValueError(f"diss must be a square [n, n] dissimilarity matrix, got shape {diss.shape}")
+    if not np.issubdtype(diss.dtype, np.floating):
+        diss = diss.astype(np.float64)
+    check_dissimilarity(diss)
     medoids = np.array(medoids, np.int64)
     if medoids.ndim != 1 or len(np.unique(medoids)) != len(medoids) or medoids.min() < 0 \
             or medoids.max() >= diss.shape[0]:

@@ -94,6 +94,9 @@ def test_float32_matrix_gives_the_float64_clustering():
     (np.zeros((4, 5)), [0, 1], "square"),
     (np.zeros((5, 5)), [0, 0], "distinct"),
     (np.zeros((5, 5)), [0, 5], "distinct"),
+    (np.triu(np.ones((5, 5)), 1), [0, 1], "not symmetric"),
+    (np.ones((5, 5)), [0, 1], "zero diagonal"),
+    (np.full((5, 5), np.nan), [0, 1], "NaN"),
 ])
 def test_bad_inputs_are_clear_errors(diss, medoids, match):
     with pytest.raises(ValueError, match=match):

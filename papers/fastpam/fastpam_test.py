@@ -119,3 +119,13 @@ def test_features_and_float32_give_the_same_clustering():
     assert sorted(r64.medoids) == sorted(r32.medoids)
     np.testing.assert_allclose(r32.loss, r64.loss, rtol=1e-5)
     assert fastpam.pam(cdist(x, x), 1).medoids.tolist() == [int(np.argmin(cdist(x, x).sum(1)))]
+
+
+def test_precomputed_matrix_that_is_not_a_dissimilarity_is_refused():
+    D = cdist(blobs(), blobs())
+    asym = D.copy()
+    asym[0, 1] += 1.0
+    for bad, match in ((asym, "not symmetric"), (D + 1.0, "zero diagonal"), (D[:, :10], "square")):
+        for backend in ("jax", "loops"):
+            with pytest.raises(ValueError, match=match):
+                fastpam.fastpam1(bad, K, backend=backend)

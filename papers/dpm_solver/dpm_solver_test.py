@@ -215,6 +215,40 @@ def test_sliced_w2_matches_pot_emd_and_frechet_closed_form():
     np.testing.assert_allclose(quality.frechet_distance(a, a + 2.0), 12.0, rtol=1e-6)
 
 
+def test_energy_distance_brute_force_unbiasedness_and_gaussian_closed_form():
+    from scipy.spatial.distance import cdist
+    from scipy.stats import norm
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(30, 2)), rng.normal(size=(40, 2)) + [1.0, 0.0]
+    dxy, dxx, dyy = cdist(x, y), cdist(x, x), cdist(y, y)
+    brute = 2 * dxy.mean() - dxx.sum() / (30 * 29) - dyy.sum() / (40 * 39)
+    np.testing.assert_allclose(float(quality.energy_distance(jnp.asarray(x), jnp.asarray(y))), brute, rtol=1e-4)
+    same = [float(quality.energy_distance(jnp.asarray(rng.normal(size=(20, 2)), jnp.float32),
+                                          jnp.asarray(rng.normal(size=(20, 2)), jnp.float32))) for _ in range(300)]
+    assert abs(np.mean(same)) < 3 * np.std(same) / np.sqrt(300)      # unbiased: zero mean for equal laws
+    mu = 1.0                       # 1-D N(0, 1) vs N(mu, 1): E|X - Y| with X - Y ~ N(-mu, 2), E|X - X'| = 2/sqrt(pi)
+    s2 = np.sqrt(2.0)
+    e_xy = s2 * np.sqrt(2 / np.pi) * np.exp(-mu ** 2 / 4) + mu * (1 - 2 * norm.cdf(-mu / s2))
+    exact = 2 * e_xy - 2 * (2 / np.sqrt(np.pi))
+    big = float(quality.energy_distance(jnp.asarray(rng.normal(size=(3000, 1))),
+                                        jnp.asarray(rng.normal(size=(3000, 1)) + mu)))
+    np.testing.assert_allclose(big, exact, atol=0.03)
+
+
+def test_metric_check_scores_pairs_replicates_and_measures_dispersion():
+    from papers.dpm_solver import metric_check
+    rng = np.random.default_rng(1)
+    centres = np.array([[0.0, 0.0], [5.0, 0.0]])
+    held = centres[rng.integers(0, 2, 64)] + 0.3 * rng.normal(size=(64, 2))
+    tight = centres[rng.integers(0, 2, 64)] + 0.1 * rng.normal(size=(64, 2))
+    rows = metric_check.score({"ddim@50": held[::-1].copy(), "tight": tight}, held, centres, reps=2)
+    assert rows["ddim@50"]["minus_ddim50"] == (0.0, 0.0)
+    assert rows["tight"]["energy"][0] > 0 and rows["tight"]["minus_ddim50"][0] > 0
+    np.testing.assert_allclose(metric_check.nearest_centre_msd(tight, centres),
+                               np.mean(np.min(((tight[:, None] - centres[None]) ** 2).sum(-1), 1)))
+    assert metric_check.nearest_centre_msd(tight, centres) < metric_check.nearest_centre_msd(held, centres)
+
+
 def test_unet_forward_shape():
     from papers.dpm_solver import models
     net = models.UNetEps(ch=8, ch_mult=(1, 2), num_res_blocks=1, attn_resolutions=(4,), dropout=0.0)

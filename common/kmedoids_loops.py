@@ -215,18 +215,25 @@ def _check(diss, medoids):
     return diss, medoids
 
 
-def pam_swap(diss, medoids, max_iter: int = 100):
-    """Original PAM SWAP from the given medoids. Returns (medoids [k], iterations, swaps)."""
+def best_swap(diss, medoids, *, method: str = "fastpam1", max_iter: int = 100):
+    """PAM's SWAP (the best swap per iteration) from the given medoids, like
+    ``common.kmedoids_swap.best_swap_loop``: method 'pam' (Algorithm 1) or 'fastpam1' (Algorithm 2), the
+    same swaps. Returns (medoids [k], iterations, swaps)."""
+    if method not in ("pam", "fastpam1"):
+        raise ValueError(f"unknown method {method!r}; choose 'pam' or 'fastpam1'")
     diss, medoids = _check(diss, medoids)
-    n_iter, n_swap = _best_swap_loop(diss, medoids, max_iter, False)
+    n_iter, n_swap = _best_swap_loop(diss, medoids, max_iter, method == "fastpam1")
     return medoids, int(n_iter), int(n_swap)
+
+
+def pam_swap(diss, medoids, max_iter: int = 100):
+    """Original PAM SWAP: :func:`best_swap` with method='pam'."""
+    return best_swap(diss, medoids, method="pam", max_iter=max_iter)
 
 
 def fastpam1_swap(diss, medoids, max_iter: int = 100):
-    """FastPAM1 SWAP (same swaps as :func:`pam_swap`). Returns (medoids [k], iterations, swaps)."""
-    diss, medoids = _check(diss, medoids)
-    n_iter, n_swap = _best_swap_loop(diss, medoids, max_iter, True)
-    return medoids, int(n_iter), int(n_swap)
+    """FastPAM1 SWAP: :func:`best_swap` with method='fastpam1'."""
+    return best_swap(diss, medoids, method="fastpam1", max_iter=max_iter)
 
 
 def fasterpam_swap(diss, medoids, order=None, max_iter: int = 100):

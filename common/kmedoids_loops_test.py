@@ -101,3 +101,8 @@ def test_float32_matrix_gives_the_float64_clustering():
 def test_bad_inputs_are_clear_errors(diss, medoids, match):
     with pytest.raises(ValueError, match=match):
         loops.pam_swap(diss, medoids)
+
+
+def test_unknown_method_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown method"):
+        loops.best_swap(np.zeros((3, 3)), [0], method="fastpam2")

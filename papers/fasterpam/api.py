@@ -67,16 +67,16 @@ def pam(diss, k: int, *, init="build", max_iter: int = 100, key=None, metric: st
     iteration; backend 'jax' (array code) or 'loops' (scalar loops, numba), the same swaps."""
     if method not in ("pam", "fastpam1"):
         raise ValueError(f"unknown method {method!r}; choose 'pam' or 'fastpam1'")
+    if backend not in ("jax", "loops"):
+        raise ValueError(f"unknown backend {backend!r}; choose 'jax' or 'loops'")
     diss = as_dissimilarity(diss, metric, dtype)
     check_k(diss.shape[0], k)
     start = initial_medoids(diss, k, init, _key(key))
-    if backend == "jax":
-        s = best_swap_loop(diss, start, method=method, max_iter=max_iter)
-        return _result(diss, s.medoids, s.n_iter, s.n_swap)
     if backend == "loops":
-        fn = kmedoids_loops.pam_swap if method == "pam" else kmedoids_loops.fastpam1_swap
-        return _result(diss, *fn(np.asarray(diss), np.asarray(start), max_iter))
-    raise ValueError(f"unknown backend {backend!r}; choose 'jax' or 'loops'")
+        return _result(diss, *kmedoids_loops.best_swap(np.asarray(diss), np.asarray(start), method=method,
+                                                        max_iter=max_iter))
+    s = best_swap_loop(diss, start, method=method, max_iter=max_iter)
+    return _result(diss, s.medoids, s.n_iter, s.n_swap)
 
 
 def fastclara(diss, k: int, *, n_samples: int = 5, sample_size: int | None = None, max_iter: int = 100,

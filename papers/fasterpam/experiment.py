@@ -109,14 +109,13 @@ def run_unit(config, diss, records, unit) -> dict[int, dict]:
         loops.fasterpam_swap(dnp, starts[0], max_iter=1)
         times, s_fp = [[] for _ in unit], []
         for _ in range(config.repeats):   # each repeat: PAM, then FasterPAM for every seed
-            t0 = time.perf_counter()
-            s_pam = loops.pam_swap(dnp, start, max_iter=max_iter)
-            times[0].append(time.perf_counter() - t0)
+            s_pam, t = records_lib.timed(lambda: loops.pam_swap(dnp, start, max_iter=max_iter))
+            times[0].append(t)
             s_fp = []
             for j, st in enumerate(starts):
-                t0 = time.perf_counter()
-                s_fp.append(loops.fasterpam_swap(dnp, st, max_iter=max_iter))
-                times[1 + j].append(time.perf_counter() - t0)
+                r, t = records_lib.timed(lambda: loops.fasterpam_swap(dnp, st, max_iter=max_iter))
+                times[1 + j].append(t)
+                s_fp.append(r)
         med, n_iter, n_swap = s_pam
         out[unit[0]] = dict(medoids=med, loss=core.total_deviation(diss, jnp.asarray(med)), n_iter=n_iter,
                             n_swap=n_swap, times=times[0])
@@ -148,9 +147,9 @@ def run_unit(config, diss, records, unit) -> dict[int, dict]:
             t0 = time.perf_counter()
             res["rust_fasterpam"] = kmedoids.fasterpam(dnp, start_np.copy(), max_iter=max_iter, n_cpu=1)
             reps["rust_fasterpam"].append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            res["fasterpam_loops"] = loops.fasterpam_swap(dnp, start_np, max_iter=max_iter)
-            reps["fasterpam_loops"].append(time.perf_counter() - t0)
+            res["fasterpam_loops"], t = records_lib.timed(lambda: loops.fasterpam_swap(dnp, start_np,
+                                                                                         max_iter=max_iter))
+            reps["fasterpam_loops"].append(t)
         s = res["fasterpam"]
         out[unit[0]] = dict(medoids=s.medoids, loss=core.total_deviation(diss, s.medoids),
                             n_iter=eager.passes(int(s.t), n, int(s.n_swap), max_iter), n_swap=s.n_swap,

@@ -41,8 +41,8 @@ def _swap_api(method, data, k, *, metric, init, max_iter, key, dtype, backend="j
         return _one_medoid(diss)
     start = initial_medoids(diss, k, init, _key(key))
     if backend == "loops":
-        fn = kmedoids_loops.pam_swap if method == "pam" else kmedoids_loops.fastpam1_swap
-        return _result(diss, *fn(np.asarray(diss), np.asarray(start), max_iter))
+        return _result(diss, *kmedoids_loops.best_swap(np.asarray(diss), np.asarray(start), method=method,
+                                                        max_iter=max_iter))
     if method == "fastpam2":
         s = fastpam2_loop(diss, start, max_iter=max_iter, **kw)
     else:

@@ -43,9 +43,8 @@ def measure(n: int, k: int, repeats: int, pam_max_k: int) -> dict:
         jax.block_until_ready(swap.best_swap_loop(diss, start, method=m, max_iter=1))   # compile
         row[f"ours_{m}"] = _median_time(lambda: swap.best_swap_loop(diss, start, method=m, max_iter=100), repeats)
     for m in methods:
-        fn = {"pam": loops.pam_swap, "fastpam1": loops.fastpam1_swap}[m]
-        fn(dnp, start_np, max_iter=1)                                                   # compile / load
-        row[f"loop_{m}"] = _median_time(lambda: fn(dnp, start_np, max_iter=100), repeats)
+        loops.best_swap(dnp, start_np, method=m, max_iter=1)                              # compile / load
+        row[f"loop_{m}"] = _median_time(lambda: loops.best_swap(dnp, start_np, method=m, max_iter=100), repeats)
     row["kmedoids_fastpam1"] = _median_time(lambda: kmedoids.fastpam1(dnp, start_np.copy()).loss, repeats)
     if k <= pam_max_k:
         row["kmedoids_pam"] = _median_time(lambda: kmedoids.pam(dnp, start_np.copy()).loss, repeats)

@@ -19,7 +19,6 @@ from papers.fastpam import sampling
 
 SWAP_METHODS = ("pam", "fastpam1")
 LOOP_METHODS = ("loop_pam", "loop_fastpam1")     # the papers' code style (scalar loops, numba)
-LOOP_FNS = {"loop_pam": loops.pam_swap, "loop_fastpam1": loops.fastpam1_swap}
 RUST_METHODS = ("rust_pam", "rust_fastpam1", "rust_fasterpam")
 SEEDED_METHODS = ("fastpam2_lab", "clara", "fastclara", "clarans", "fastclarans")
 
@@ -80,14 +79,13 @@ def run_unit(config, diss, records, unit) -> dict[int, dict]:
     elif method in LOOP_METHODS:
         start = np.asarray(core.build(diss, k))
         dnp = np.asarray(diss)
-        for m in LOOP_METHODS:      # compile (or load the compiled kernels) outside the timed runs
-            LOOP_FNS[m](dnp, start, max_iter=1)
+        for m in SWAP_METHODS:      # compile (or load the compiled kernels) outside the timed runs
+            loops.best_swap(dnp, start, method=m, max_iter=1)
         times, res = {m: [] for m in LOOP_METHODS}, {}
         for _ in range(config.repeats):   # interleaved, as the JAX pair
-            for m in LOOP_METHODS:
-                t0 = time.perf_counter()
-                res[m] = LOOP_FNS[m](dnp, start, max_iter=max_iter)
-                times[m].append(time.perf_counter() - t0)
+            for lm, m in zip(LOOP_METHODS, SWAP_METHODS):
+                res[lm], t = records_lib.timed(lambda: loops.best_swap(dnp, start, method=m, max_iter=max_iter))
+                times[lm].append(t)
         for j, m in zip(unit, LOOP_METHODS):
             med, n_iter, n_swap = res[m]
             out[j] = dict(medoids=med, loss=core.total_deviation(diss, jnp.asarray(med)), n_iter=n_iter,

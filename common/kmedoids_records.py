@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import checkpoint, data, metrics as metrics_lib, training
+from common import checkpoint, data, kmedoids, metrics as metrics_lib, training
 
 Record = tuple[str, int, int]   # (method, k, seed)
 
@@ -56,6 +56,28 @@ def timed(fn):
     t0 = time.perf_counter()
     out = jax.block_until_ready(fn())
     return out, time.perf_counter() - t0
+
+
+def interleaved(fns: dict[str, Callable], repeats: int, once: Sequence[str] = ()):
+    """Times every ``fns[name]()`` in each of ``repeats`` rounds, in the dict's order within a round, so all
+    see the same machine load. Names in ``once`` run in the first round only. Returns ``(results, times)``:
+    the last result and the list of seconds of each name."""
+    results, times = {}, {name: [] for name in fns}
+    for r in range(repeats):
+        for name, fn in fns.items():
+            if r > 0 and name in once:
+                continue
+            results[name], t = timed(fn)
+            times[name].append(t)
+    return results, times
+
+
+def row(diss: jax.Array, medoids, n_iter, n_swap, times, loss=None) -> dict:
+    """One record's row for :func:`store`; the loss is the total deviation of ``medoids`` unless given."""
+    medoids = np.asarray(medoids)
+    if loss is None:
+        loss = kmedoids.total_deviation(diss, jnp.asarray(medoids))
+    return dict(medoids=medoids, loss=loss, n_iter=n_iter, n_swap=n_swap, times=list(times))
 
 
 def store(state: Results, rows: dict[int, dict]) -> Results:

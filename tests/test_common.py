@@ -291,6 +291,21 @@ def test_kmedoids_records_resume_and_load(tmp_path):
     assert kr.table_metrics(tab, 2)["fast/k2/s0/n_iter"] == 1
 
 
+def test_kmedoids_records_interleaved_order_and_rows():
+    from common import kmedoids as km, kmedoids_records as kr
+    calls = []
+    fns = {name: (lambda name=name: calls.append(name) or len(calls)) for name in ("a", "b", "once")}
+    res, times = kr.interleaved(fns, repeats=3, once=("once",))
+    assert calls == ["a", "b", "once", "a", "b", "a", "b"]     # round by round; "once" only in the first
+    assert res == {"a": 6, "b": 7, "once": 3}                   # the last result of each
+    assert [len(times[n]) for n in ("a", "b", "once")] == [3, 3, 1] and min(times["a"]) >= 0
+    diss = km.pairwise_dissimilarity(jnp.array([[0.0], [1.0], [5.0], [6.0]]), "euclidean", jnp.float32)
+    row = kr.row(diss, jnp.array([0, 2]), 3, 1, (0.5,))
+    assert float(row["loss"]) == pytest.approx(2.0) and row["times"] == [0.5] and row["n_iter"] == 3
+    np.testing.assert_array_equal(row["medoids"], [0, 2])
+    assert kr.row(diss, [0, 2], 3, 1, [0.5], loss=7.0)["loss"] == 7.0   # a given loss is kept
+
+
 def test_mesh_spec_and_batch_divisibility_errors():
     mesh = sharding.make_mesh([("data", -1)])
     assert mesh.shape["data"] == jax.device_count()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
-import time
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -57,122 +57,109 @@ def load_dissimilarity(config) -> jax.Array:
 
 def run_unit(config, diss, records, unit) -> dict[int, dict]:
     """Runs one work unit and returns {record index: {medoids, loss, n_iter, n_swap, times}}."""
-    import kmedoids
-    out = {}
     method, k, seed = records[unit[0]]
-    key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 1000 * k + seed)
-    max_iter, n = config.max_iter, diss.shape[0]
-    dnp = np.asarray(diss)
+    runners = {"build": _build_and_swaps, "speed_pam": _speed_pair_jax, "speed_loop_pam": _speed_pair_loops,
+               "rust_pam": _rust_pam}
+    if method in runners:
+        return runners[method](config, diss, k, unit)
+    return _eager_methods(config, diss, k, seed, unit)
 
-    if method == "build":
-        start, t_build = records_lib.timed(lambda: core.build(diss, k))
-        out[unit[0]] = dict(medoids=start, loss=core.total_deviation(diss, start), n_iter=0, n_swap=0,
-                            times=[t_build])
-        times, res = {m: [] for m in SWAP_METHODS}, {}
-        for m in SWAP_METHODS:      # compile (one iteration) outside the timed runs
-            jax.block_until_ready(baseline.best_swap_loop(diss, start, method=m, max_iter=1))
-        for _ in range(config.repeats):
-            for m in SWAP_METHODS:
-                res[m], t = records_lib.timed(lambda: baseline.best_swap_loop(diss, start, method=m, max_iter=max_iter))
-                times[m].append(t)
-        for j, m in zip(unit[1:], SWAP_METHODS):
-            s = res[m]
-            out[j] = dict(medoids=s.medoids, loss=core.total_deviation(diss, s.medoids), n_iter=s.n_iter,
-                          n_swap=s.n_swap, times=times[m])
-    elif method == "speed_pam":
-        start = core.build(diss, k)
-        starts = [core.lab(diss, k, jax.random.fold_in(jax.random.PRNGKey(config.seed), 1000 * k + s))
-                  for s in range(config.n_seeds)]
-        order = jnp.arange(n, dtype=jnp.int32)
-        jax.block_until_ready(baseline.best_swap_loop(diss, start, method="pam", max_iter=1))   # compile
-        jax.block_until_ready(eager.fasterpam_loop(diss, starts[0], order, 0))
-        times = [[] for _ in unit]
-        for _ in range(config.repeats):   # each repeat: PAM, then FasterPAM for every seed
-            s_pam, t = records_lib.timed(lambda: baseline.best_swap_loop(diss, start, method="pam", max_iter=max_iter))
-            times[0].append(t)
-            s_fp = []
-            for j, st in enumerate(starts):
-                r, t = records_lib.timed(lambda: eager.fasterpam_loop(diss, st, order, max_iter))
-                times[1 + j].append(t)
-                s_fp.append(r)
-        out[unit[0]] = dict(medoids=s_pam.medoids, loss=core.total_deviation(diss, s_pam.medoids),
-                            n_iter=s_pam.n_iter, n_swap=s_pam.n_swap, times=times[0])
-        for j, r in enumerate(s_fp):
-            out[unit[1 + j]] = dict(medoids=r.medoids, loss=core.total_deviation(diss, r.medoids),
-                                    n_iter=eager.passes(int(r.t), n, int(r.n_swap), max_iter), n_swap=r.n_swap,
-                                    times=times[1 + j])
-    elif method == "speed_loop_pam":
-        start = np.asarray(core.build(diss, k))
-        starts = [np.asarray(core.lab(diss, k, jax.random.fold_in(jax.random.PRNGKey(config.seed), 1000 * k + s)))
-                  for s in range(config.n_seeds)]
-        loops.pam_swap(dnp, start, max_iter=1)          # compile (or load the compiled kernels)
-        loops.fasterpam_swap(dnp, starts[0], max_iter=1)
-        times, s_fp = [[] for _ in unit], []
-        for _ in range(config.repeats):   # each repeat: PAM, then FasterPAM for every seed
-            s_pam, t = records_lib.timed(lambda: loops.pam_swap(dnp, start, max_iter=max_iter))
-            times[0].append(t)
-            s_fp = []
-            for j, st in enumerate(starts):
-                r, t = records_lib.timed(lambda: loops.fasterpam_swap(dnp, st, max_iter=max_iter))
-                times[1 + j].append(t)
-                s_fp.append(r)
-        med, n_iter, n_swap = s_pam
-        out[unit[0]] = dict(medoids=med, loss=core.total_deviation(diss, jnp.asarray(med)), n_iter=n_iter,
-                            n_swap=n_swap, times=times[0])
-        for j, (med, t_end, n_swap) in enumerate(s_fp):
-            out[unit[1 + j]] = dict(medoids=med, loss=core.total_deviation(diss, jnp.asarray(med)),
-                                    n_iter=eager.passes(t_end, n, n_swap, max_iter), n_swap=n_swap,
-                                    times=times[1 + j])
-    elif method == "rust_pam":
-        start = np.asarray(core.build(diss, k)).astype(np.int64)
-        t0 = time.perf_counter()     # timed once: the O(k n^2) Rust PAM serves the exactness claim
-        r = kmedoids.pam(dnp, start.copy(), max_iter=max_iter)
-        times = [time.perf_counter() - t0]
-        out[unit[0]] = dict(medoids=np.asarray(r.medoids), loss=float(r.loss), n_iter=r.n_iter, n_swap=r.n_swap,
-                            times=times)
-    else:  # FasterPAM and friends, one seed
-        start = core.lab(diss, k, key)
-        start_np = np.asarray(start).astype(np.int64)
-        order = jnp.arange(n, dtype=jnp.int32)
-        jax.block_until_ready(eager.fasterpam_loop(diss, start, order, 0))     # compile outside the timing
-        loops.fasterpam_swap(dnp, start_np, max_iter=0)
-        reps = {m: [] for m in EAGER_METHODS[:3] + ("fasterpam_loops",)}
-        res = {}
-        for _ in range(config.repeats):
-            res["fasterpam"], t = records_lib.timed(lambda: eager.fasterpam_loop(diss, start, order, max_iter))
-            reps["fasterpam"].append(t)
-            t0 = time.perf_counter()
-            res["fasterpam_numpy"] = eager.fasterpam_numpy(dnp, start_np, np.arange(n), max_iter)
-            reps["fasterpam_numpy"].append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            res["rust_fasterpam"] = kmedoids.fasterpam(dnp, start_np.copy(), max_iter=max_iter, n_cpu=1)
-            reps["rust_fasterpam"].append(time.perf_counter() - t0)
-            res["fasterpam_loops"], t = records_lib.timed(lambda: loops.fasterpam_swap(dnp, start_np,
-                                                                                         max_iter=max_iter))
-            reps["fasterpam_loops"].append(t)
-        s = res["fasterpam"]
-        out[unit[0]] = dict(medoids=s.medoids, loss=core.total_deviation(diss, s.medoids),
-                            n_iter=eager.passes(int(s.t), n, int(s.n_swap), max_iter), n_swap=s.n_swap,
-                            times=reps["fasterpam"])
-        med, t_end, sw = res["fasterpam_numpy"]
-        out[unit[1]] = dict(medoids=med, loss=core.total_deviation(diss, jnp.asarray(med)),
-                            n_iter=eager.passes(t_end, n, sw, max_iter), n_swap=sw, times=reps["fasterpam_numpy"])
-        r = res["rust_fasterpam"]
-        out[unit[2]] = dict(medoids=np.asarray(r.medoids), loss=float(r.loss), n_iter=r.n_iter, n_swap=r.n_swap,
-                            times=reps["rust_fasterpam"])
-        med, t_end, sw = res["fasterpam_loops"]
-        out[unit[6]] = dict(medoids=med, loss=core.total_deviation(diss, jnp.asarray(med)),
-                            n_iter=eager.passes(t_end, n, sw, max_iter), n_swap=sw, times=reps["fasterpam_loops"])
-        t0 = time.perf_counter()
-        r = kmedoids.fasterpam(dnp, k, max_iter=max_iter, init="random", random_state=seed, n_cpu=1)
-        out[unit[3]] = dict(medoids=np.asarray(r.medoids), loss=float(r.loss), n_iter=r.n_iter, n_swap=r.n_swap,
-                            times=[time.perf_counter() - t0])
-        (med, _, it, sw), t = records_lib.timed(lambda: sampling.fastclara(diss, k, key, n_samples=config.clara_samples,
-                                                                max_iter=max_iter))
-        out[unit[4]] = dict(medoids=med, loss=core.total_deviation(diss, med), n_iter=it, n_swap=sw, times=[t])
-        (med, _, it, sw), t = records_lib.timed(lambda: sampling.fastclarans(diss, k, key, num_local=config.clarans_local))
-        out[unit[5]] = dict(medoids=med, loss=core.total_deviation(diss, med), n_iter=it, n_swap=sw, times=[t])
+
+def _seed_key(config, k, seed):
+    return jax.random.fold_in(jax.random.PRNGKey(config.seed), 1000 * k + seed)
+
+
+def _eager_row(diss, medoids, t_end, n_swap, max_iter, times) -> dict:
+    """A row of an eager run, whose iterations are counted in passes over the data."""
+    n = diss.shape[0]
+    return records_lib.row(diss, medoids, eager.passes(int(t_end), n, int(n_swap), max_iter), n_swap, times)
+
+
+def _build_and_swaps(config, diss, k, unit) -> dict[int, dict]:
+    """BUILD, then PAM and FastPAM1 SWAP (JAX kernels) from it, timed in interleaved repeats."""
+    start, t_build = records_lib.timed(lambda: core.build(diss, k))
+    for m in SWAP_METHODS:      # compile (one iteration) outside the timed runs
+        jax.block_until_ready(baseline.best_swap_loop(diss, start, method=m, max_iter=1))
+    fns = {m: partial(baseline.best_swap_loop, diss, start, method=m, max_iter=config.max_iter)
+           for m in SWAP_METHODS}
+    res, times = records_lib.interleaved(fns, config.repeats)
+    out = {unit[0]: records_lib.row(diss, start, 0, 0, [t_build])}
+    for j, m in zip(unit[1:], SWAP_METHODS):
+        out[j] = records_lib.row(diss, res[m].medoids, res[m].n_iter, res[m].n_swap, times[m])
     return out
+
+
+def _speed_pair_jax(config, diss, k, unit) -> dict[int, dict]:
+    """The speedup pair in JAX array code: PAM from BUILD, then FasterPAM from LAB for every seed, per repeat."""
+    start, order = core.build(diss, k), jnp.arange(diss.shape[0], dtype=jnp.int32)
+    starts = [core.lab(diss, k, _seed_key(config, k, s)) for s in range(config.n_seeds)]
+    jax.block_until_ready(baseline.best_swap_loop(diss, start, method="pam", max_iter=1))   # compile
+    jax.block_until_ready(eager.fasterpam_loop(diss, starts[0], order, 0))
+    fns = {"pam": partial(baseline.best_swap_loop, diss, start, method="pam", max_iter=config.max_iter)}
+    fns.update({s: partial(eager.fasterpam_loop, diss, st, order, config.max_iter) for s, st in enumerate(starts)})
+    res, times = records_lib.interleaved(fns, config.repeats)
+    p = res["pam"]
+    out = {unit[0]: records_lib.row(diss, p.medoids, p.n_iter, p.n_swap, times["pam"])}
+    for s in range(config.n_seeds):
+        r = res[s]
+        out[unit[1 + s]] = _eager_row(diss, r.medoids, r.t, r.n_swap, config.max_iter, times[s])
+    return out
+
+
+def _speed_pair_loops(config, diss, k, unit) -> dict[int, dict]:
+    """The speedup pair as scalar loops (the papers' code style), timed as :func:`_speed_pair_jax`."""
+    start, dnp = np.asarray(core.build(diss, k)), np.asarray(diss)
+    starts = [np.asarray(core.lab(diss, k, _seed_key(config, k, s))) for s in range(config.n_seeds)]
+    loops.pam_swap(dnp, start, max_iter=1)          # compile (or load the compiled kernels)
+    loops.fasterpam_swap(dnp, starts[0], max_iter=1)
+    fns = {"pam": partial(loops.pam_swap, dnp, start, max_iter=config.max_iter)}
+    fns.update({s: partial(loops.fasterpam_swap, dnp, st, max_iter=config.max_iter) for s, st in enumerate(starts)})
+    res, times = records_lib.interleaved(fns, config.repeats)
+    out = {unit[0]: records_lib.row(diss, *res["pam"], times["pam"])}
+    for s in range(config.n_seeds):
+        out[unit[1 + s]] = _eager_row(diss, *res[s], config.max_iter, times[s])
+    return out
+
+
+def _rust_pam(config, diss, k, unit) -> dict[int, dict]:
+    """The `kmedoids` package's PAM from BUILD, timed once: the O(k n^2) run serves the exactness claim."""
+    import kmedoids
+    start = np.asarray(core.build(diss, k)).astype(np.int64)
+    r, t = records_lib.timed(lambda: kmedoids.pam(np.asarray(diss), start.copy(), max_iter=config.max_iter))
+    return {unit[0]: records_lib.row(diss, r.medoids, r.n_iter, r.n_swap, [t], loss=float(r.loss))}
+
+
+def _eager_methods(config, diss, k, seed, unit) -> dict[int, dict]:
+    """One seed of every eager method (``EAGER_METHODS`` order): FasterPAM in JAX, numpy, the `kmedoids`
+    package and numba from one LAB start (interleaved repeats), the package's own random start, FastCLARA
+    and FastCLARANS (timed once)."""
+    import kmedoids
+    key, max_iter, n = _seed_key(config, k, seed), config.max_iter, diss.shape[0]
+    start, order = core.lab(diss, k, key), jnp.arange(n, dtype=jnp.int32)
+    dnp, start_np = np.asarray(diss), np.asarray(start).astype(np.int64)
+    jax.block_until_ready(eager.fasterpam_loop(diss, start, order, 0))     # compile outside the timing
+    loops.fasterpam_swap(dnp, start_np, max_iter=0)
+    fns = {"fasterpam": partial(eager.fasterpam_loop, diss, start, order, max_iter),
+           "fasterpam_numpy": partial(eager.fasterpam_numpy, dnp, start_np, np.arange(n), max_iter),
+           "rust_fasterpam": lambda: kmedoids.fasterpam(dnp, start_np.copy(), max_iter=max_iter, n_cpu=1),
+           "fasterpam_loops": partial(loops.fasterpam_swap, dnp, start_np, max_iter=max_iter)}
+    res, times = records_lib.interleaved(fns, config.repeats)
+    own, t_own = records_lib.timed(lambda: kmedoids.fasterpam(dnp, k, max_iter=max_iter, init="random",
+                                                              random_state=seed, n_cpu=1))
+    clara, t_clara = records_lib.timed(lambda: sampling.fastclara(diss, k, key, n_samples=config.clara_samples,
+                                                                  max_iter=max_iter))
+    clarans, t_clarans = records_lib.timed(lambda: sampling.fastclarans(diss, k, key, num_local=config.clarans_local))
+    f, rust = res["fasterpam"], res["rust_fasterpam"]
+    rows = {"fasterpam": _eager_row(diss, f.medoids, f.t, f.n_swap, max_iter, times["fasterpam"]),
+            "fasterpam_numpy": _eager_row(diss, *res["fasterpam_numpy"], max_iter, times["fasterpam_numpy"]),
+            "rust_fasterpam": records_lib.row(diss, rust.medoids, rust.n_iter, rust.n_swap, times["rust_fasterpam"],
+                                              loss=float(rust.loss)),
+            "rust_fasterpam_own": records_lib.row(diss, own.medoids, own.n_iter, own.n_swap, [t_own],
+                                                  loss=float(own.loss)),
+            "fastclara": records_lib.row(diss, clara[0], clara[2], clara[3], [t_clara]),
+            "fastclarans": records_lib.row(diss, clarans[0], clarans[2], clarans[3], [t_clarans]),
+            "fasterpam_loops": _eager_row(diss, *res["fasterpam_loops"], max_iter, times["fasterpam_loops"])}
+    return {j: rows[m] for j, m in zip(unit, EAGER_METHODS)}
 
 
 def train(config, workdir: str) -> Results:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
-import time
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -55,86 +55,81 @@ def load_dissimilarity(config) -> jax.Array:
 
 def run_unit(config, diss, records, unit) -> dict[int, dict]:
     """Runs one work unit and returns {record index: {medoids, loss, n_iter, n_swap, times}}."""
-    out = {}
     method, k, seed = records[unit[0]]
-    key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 1000 * k + seed)
-    max_iter = config.max_iter
-
     if method == "build":
-        start, t_build = records_lib.timed(lambda: core.build(diss, k))
-        out[unit[0]] = dict(medoids=start, loss=core.total_deviation(diss, start), n_iter=0, n_swap=0,
-                            times=[t_build])
-        times = {m: [] for m in SWAP_METHODS}
-        res = {}
-        for m in SWAP_METHODS:      # compile (one iteration) outside the timed runs
-            jax.block_until_ready(swap.best_swap_loop(diss, start, method=m, max_iter=1))
-        for _ in range(config.repeats):   # interleaved repeats: both see the same machine load
-            for m in SWAP_METHODS:
-                res[m], t = records_lib.timed(lambda: swap.best_swap_loop(diss, start, method=m, max_iter=max_iter))
-                times[m].append(t)
-        for j, m in zip(unit[1:], SWAP_METHODS):
-            s = res[m]
-            out[j] = dict(medoids=s.medoids, loss=core.total_deviation(diss, s.medoids), n_iter=s.n_iter,
-                          n_swap=s.n_swap, times=times[m])
-    elif method in LOOP_METHODS:
-        start = np.asarray(core.build(diss, k))
-        dnp = np.asarray(diss)
-        for m in SWAP_METHODS:      # compile (or load the compiled kernels) outside the timed runs
-            loops.best_swap(dnp, start, method=m, max_iter=1)
-        times, res = {m: [] for m in LOOP_METHODS}, {}
-        for _ in range(config.repeats):   # interleaved, as the JAX pair
-            for lm, m in zip(LOOP_METHODS, SWAP_METHODS):
-                res[lm], t = records_lib.timed(lambda: loops.best_swap(dnp, start, method=m, max_iter=max_iter))
-                times[lm].append(t)
-        for j, m in zip(unit, LOOP_METHODS):
-            med, n_iter, n_swap = res[m]
-            out[j] = dict(medoids=med, loss=core.total_deviation(diss, jnp.asarray(med)), n_iter=n_iter,
-                          n_swap=n_swap, times=times[m])
-    elif method in RUST_METHODS:
-        import kmedoids
-        start = np.asarray(core.build(diss, k)).astype(np.int64)
-        dnp = np.asarray(diss)
-        fns = {"rust_pam": lambda: kmedoids.pam(dnp, start.copy(), max_iter=max_iter),
-               "rust_fastpam1": lambda: kmedoids.fastpam1(dnp, start.copy(), max_iter=max_iter),
-               "rust_fasterpam": lambda: kmedoids.fasterpam(dnp, start.copy(), max_iter=max_iter, n_cpu=1)}
-        times = {m: [] for m in RUST_METHODS}
-        res = {}
-        for r in range(config.repeats):
-            for m in RUST_METHODS:
-                if m == "rust_pam" and r > 0:
-                    continue        # the O(k n^2) Rust PAM is timed once: it serves the exactness claim
-                t0 = time.perf_counter()
-                res[m] = fns[m]()
-                times[m].append(time.perf_counter() - t0)
-        for j, m in zip(unit, RUST_METHODS):
-            r = res[m]
-            out[j] = dict(medoids=np.asarray(r.medoids), loss=float(r.loss), n_iter=int(r.n_iter),
-                          n_swap=int(r.n_swap), times=times[m])
-    elif method == "fastpam2_build":
-        start = core.build(diss, k)
-        jax.block_until_ready(swap.fastpam2_loop(diss, start, max_iter=1))
-        s, t = records_lib.timed(lambda: swap.fastpam2_loop(diss, start, max_iter=max_iter))
-        out[unit[0]] = dict(medoids=s.medoids, loss=core.total_deviation(diss, s.medoids), n_iter=s.n_iter,
-                            n_swap=s.n_swap, times=[t])
-    else:  # seeded methods
-        for j in unit:
-            m = records[j][0]
-            if m == "fastpam2_lab":
-                def fn():
-                    s = swap.fastpam2_loop(diss, core.lab(diss, k, key), max_iter=max_iter)
-                    return s.medoids, s.n_iter, s.n_swap
-            elif m in ("clara", "fastclara"):
-                def fn(fast=(m == "fastclara")):
-                    med, _, it, sw = sampling.clara(diss, k, key, n_samples=config.clara_samples, fast=fast,
-                                                    max_iter=max_iter)
-                    return med, it, sw
-            else:
-                def fn(fast=(m == "fastclarans")):
-                    med, _, it, sw = sampling.clarans(diss, k, key, num_local=config.clarans_local, fast=fast)
-                    return med, it, sw
-            (med, it, sw), t = records_lib.timed(fn)
-            out[j] = dict(medoids=med, loss=core.total_deviation(diss, med), n_iter=it, n_swap=sw, times=[t])
+        return _build_and_jax_swaps(config, diss, k, unit)
+    if method in LOOP_METHODS:
+        return _loop_swaps(config, diss, k, unit)
+    if method in RUST_METHODS:
+        return _rust_swaps(config, diss, k, unit)
+    if method == "fastpam2_build":
+        return _fastpam2_from_build(config, diss, k, unit)
+    key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 1000 * k + seed)
+    return {j: _seeded(config, diss, k, key, records[j][0]) for j in unit}
+
+
+def _build_and_jax_swaps(config, diss, k, unit) -> dict[int, dict]:
+    """BUILD, then PAM and FastPAM1 SWAP (JAX kernels) from it, timed in interleaved repeats."""
+    start, t_build = records_lib.timed(lambda: core.build(diss, k))
+    for m in SWAP_METHODS:      # compile (one iteration) outside the timed runs
+        jax.block_until_ready(swap.best_swap_loop(diss, start, method=m, max_iter=1))
+    fns = {m: partial(swap.best_swap_loop, diss, start, method=m, max_iter=config.max_iter) for m in SWAP_METHODS}
+    res, times = records_lib.interleaved(fns, config.repeats)   # both see the same machine load
+    out = {unit[0]: records_lib.row(diss, start, 0, 0, [t_build])}
+    for j, m in zip(unit[1:], SWAP_METHODS):
+        out[j] = records_lib.row(diss, res[m].medoids, res[m].n_iter, res[m].n_swap, times[m])
     return out
+
+
+def _loop_swaps(config, diss, k, unit) -> dict[int, dict]:
+    """PAM and FastPAM1 SWAP as scalar loops (the papers' code style) from BUILD, interleaved repeats."""
+    start, dnp = np.asarray(core.build(diss, k)), np.asarray(diss)
+    for m in SWAP_METHODS:      # compile (or load the compiled kernels) outside the timed runs
+        loops.best_swap(dnp, start, method=m, max_iter=1)
+    fns = {lm: partial(loops.best_swap, dnp, start, method=m, max_iter=config.max_iter)
+           for lm, m in zip(LOOP_METHODS, SWAP_METHODS)}
+    res, times = records_lib.interleaved(fns, config.repeats)
+    return {j: records_lib.row(diss, *res[m], times[m]) for j, m in zip(unit, LOOP_METHODS)}
+
+
+def _rust_swaps(config, diss, k, unit) -> dict[int, dict]:
+    """The `kmedoids` package's PAM, FastPAM1 and FasterPAM from BUILD (PAM timed once: exactness only)."""
+    import kmedoids
+    start, dnp, max_iter = np.asarray(core.build(diss, k)).astype(np.int64), np.asarray(diss), config.max_iter
+    fns = {"rust_pam": lambda: kmedoids.pam(dnp, start.copy(), max_iter=max_iter),
+           "rust_fastpam1": lambda: kmedoids.fastpam1(dnp, start.copy(), max_iter=max_iter),
+           "rust_fasterpam": lambda: kmedoids.fasterpam(dnp, start.copy(), max_iter=max_iter, n_cpu=1)}
+    res, times = records_lib.interleaved(fns, config.repeats, once=("rust_pam",))
+    return {j: records_lib.row(diss, res[m].medoids, int(res[m].n_iter), int(res[m].n_swap), times[m],
+                               loss=float(res[m].loss)) for j, m in zip(unit, RUST_METHODS)}
+
+
+def _fastpam2_from_build(config, diss, k, unit) -> dict[int, dict]:
+    """FastPAM2 (several swaps per iteration) from BUILD, timed once after compilation."""
+    start = core.build(diss, k)
+    jax.block_until_ready(swap.fastpam2_loop(diss, start, max_iter=1))
+    s, t = records_lib.timed(lambda: swap.fastpam2_loop(diss, start, max_iter=config.max_iter))
+    return {unit[0]: records_lib.row(diss, s.medoids, s.n_iter, s.n_swap, [t])}
+
+
+def _seeded(config, diss, k, key, method) -> dict:
+    """One seeded run: FastPAM2 from LAB, (Fast)CLARA or (Fast)CLARANS."""
+    if method == "fastpam2_lab":
+        def fn():
+            s = swap.fastpam2_loop(diss, core.lab(diss, k, key), max_iter=config.max_iter)
+            return s.medoids, s.n_iter, s.n_swap
+    elif method in ("clara", "fastclara"):
+        def fn():
+            med, _, it, sw = sampling.clara(diss, k, key, n_samples=config.clara_samples,
+                                            fast=(method == "fastclara"), max_iter=config.max_iter)
+            return med, it, sw
+    else:
+        def fn():
+            med, _, it, sw = sampling.clarans(diss, k, key, num_local=config.clarans_local,
+                                              fast=(method == "fastclarans"))
+            return med, it, sw
+    (med, it, sw), t = records_lib.timed(fn)
+    return records_lib.row(diss, med, it, sw, [t])
 
 
 def train(config, workdir: str) -> Results:

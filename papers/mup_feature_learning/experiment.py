@@ -149,11 +149,10 @@ def lr_curves(loss: np.ndarray) -> np.ndarray:
     return np.exp(np.mean(np.log(np.clip(loss, 1e-12, 1e3)), axis=-1))
 
 
-def compute_claims(config, results: dict) -> tuple[dict, list]:
+def _movement_claims(config, results: dict) -> tuple[dict, list]:
+    """Claim 1: feature movement vs width under μP and NTK parametrisation. Returns (metrics, claims)."""
+    out = []
     th = config.thresholds
-    metrics, out = {}, []
-
-    # claim 1: feature movement
     mv = config.movement
     move = results["movement"]["movement"].mean(-1)               # [param, width]
     widths = np.asarray(mv.widths)
@@ -162,9 +161,9 @@ def compute_claims(config, results: dict) -> tuple[dict, list]:
     ratio = float(mup_move.max() / mup_move.min())
     big = widths >= 256
     slope = loglog_slope(widths[big], ntk_move[big]) if big.sum() >= 2 else float("nan")
-    metrics["movement"] = {"widths": widths, "mup": mup_move, "ntk": ntk_move, "mup_max_over_min": ratio,
-                           "ntk_loglog_slope": slope, "mup_slope": loglog_slope(widths, mup_move),
-                           "final_loss": results["movement"]["final_loss"].mean(-1)}
+    metrics = {"widths": widths, "mup": mup_move, "ntk": ntk_move, "mup_max_over_min": ratio,
+               "ntk_loglog_slope": slope, "mup_slope": loglog_slope(widths, mup_move),
+               "final_loss": results["movement"]["final_loss"].mean(-1)}
     lo, hi = th.ntk_slope
     out.append(claims_lib.Claim(
         "1_feature_movement",
@@ -174,8 +173,13 @@ def compute_claims(config, results: dict) -> tuple[dict, list]:
         f"μP {np.round(mup_move, 3).tolist()} (max/min {ratio:.3f}); NTK {np.round(ntk_move, 3).tolist()} "
         f"(slope {slope:.3f}) at widths {widths.tolist()}",
         ratio <= th.mup_movement_ratio and lo <= slope <= hi))
+    return metrics, out
 
-    # claim 2: learning-rate transfer with Adam
+
+def _transfer_claims(config, results: dict) -> tuple[dict, list]:
+    """Claim 2: learning-rate transfer with Adam (μP vs standard parametrisation). Returns (metrics, claims)."""
+    out = []
+    th = config.thresholds
     tr = config.transfer
     curves = lr_curves(results["transfer"]["loss"])                # [param, width, lr]
     log2_lrs = np.asarray(tr.log2_lrs)
@@ -184,9 +188,9 @@ def compute_claims(config, results: dict) -> tuple[dict, list]:
     shift = {p: int(np.max(np.abs(best[ti[p]] - best[ti[p], 0]))) for p in ti}
     end_shift = {p: int(abs(best[ti[p], -1] - best[ti[p], 0])) for p in ti}
     cost = {p: float(np.log10(curves[ti[p], -1, best[ti[p], 0]]) - np.log10(curves[ti[p], -1].min())) for p in ti}
-    metrics["transfer"] = {"log2_lrs": log2_lrs, "widths": np.asarray(tr.widths), "curves": curves,
-                           "best_log2_lr": log2_lrs[best], "max_shift_steps": shift, "end_shift_steps": end_shift,
-                           "cost_decades": cost}
+    metrics = {"log2_lrs": log2_lrs, "widths": np.asarray(tr.widths), "curves": curves,
+               "best_log2_lr": log2_lrs[best], "max_shift_steps": shift, "end_shift_steps": end_shift,
+               "cost_decades": cost}
     out.append(claims_lib.Claim(
         "2_lr_transfer_adam",
         f"Adam, {tr.depth} hidden layers, widths {list(tr.widths)}, {tr.seeds} seeds, lr grid 2^k: μP best lr moves "
@@ -197,8 +201,13 @@ def compute_claims(config, results: dict) -> tuple[dict, list]:
         f"cost SP {cost['sp']:.2f} dec, μP {cost['mup']:.2f} dec",
         shift["mup"] <= th.mup_lr_shift and end_shift["sp"] >= th.sp_lr_shift
         and cost["sp"] >= th.sp_cost_decades and cost["mup"] <= th.mup_cost_decades))
+    return metrics, out
 
-    # claim 3: limits on digits
+
+def _digits_claims(config, results: dict) -> tuple[dict, list]:
+    """Claims 3a/3b: finite networks vs the μP∞ / NTK∞ limits on few-shot digits. Returns (metrics, claims)."""
+    out = []
+    th = config.thresholds
     dg, r = config.digits, results["digits"]
     dw = np.asarray(dg.widths)
     err = r["mup/err_vs_mup_inf"].mean(-1)
@@ -206,9 +215,9 @@ def compute_claims(config, results: dict) -> tuple[dict, list]:
     acc_mup, acc_ntk = 100 * r["mup/acc"].mean(-1), 100 * r["ntk/acc"].mean(-1)
     ntk_inf, gp_inf, mup_inf = 100 * r["ntk_inf/acc"].mean(), 100 * r["gp_inf/acc"].mean(), 100 * float(r["mup_inf/acc"])
     gap_ntk, gap_mup = abs(acc_ntk[-1] - ntk_inf), abs(acc_mup[-1] - ntk_inf)
-    metrics["digits"] = {"widths": dw, "mup_err_vs_mup_inf": err, "err_slope": err_slope, "acc_mup": acc_mup,
-                         "acc_ntk": acc_ntk, "acc_mup_inf": mup_inf, "acc_ntk_inf": ntk_inf, "acc_gp_inf": gp_inf,
-                         "acc_mup_inf_curve": 100 * r["mup_inf/acc_curve"], "ntk_err_vs_mup_inf": r["ntk/err_vs_mup_inf"].mean(-1)}
+    metrics = {"widths": dw, "mup_err_vs_mup_inf": err, "err_slope": err_slope, "acc_mup": acc_mup,
+               "acc_ntk": acc_ntk, "acc_mup_inf": mup_inf, "acc_ntk_inf": ntk_inf, "acc_gp_inf": gp_inf,
+               "acc_mup_inf_curve": 100 * r["mup_inf/acc_curve"], "ntk_err_vs_mup_inf": r["ntk/err_vs_mup_inf"].mean(-1)}
     decreasing = bool(np.all(np.diff(err) < 0))
     out.append(claims_lib.Claim(
         "3a_mup_networks_approach_mup_inf",
@@ -225,18 +234,23 @@ def compute_claims(config, results: dict) -> tuple[dict, list]:
         f"NTK(n={dw[-1]}) {acc_ntk[-1]:.1f}%, NTK∞ {ntk_inf:.1f}% (gap {gap_ntk:.2f}); μP(n={dw[-1]}) "
         f"{acc_mup[-1]:.1f}% (gap {gap_mup:.2f}); μP∞ {mup_inf:.1f}%, GP∞ {gp_inf:.1f}%",
         gap_ntk <= th.ntk_gap_points and gap_mup >= th.mup_away_points and gap_mup > gap_ntk))
+    return metrics, out
 
-    # claim 4: synthetic few-shot family
+
+def _synthetic_claims(config, results: dict) -> tuple[dict, list]:
+    """Claim 4: μP∞ vs the kernel limits on the synthetic few-shot family. Returns (metrics, claims)."""
+    out = []
+    th = config.thresholds
     sy, r = config.synthetic, results["synthetic"]
     s_mup_inf = 100 * float(r["mup_inf/acc"])
     s_ntk_inf, s_gp_inf = 100 * r["ntk_inf/acc"].mean(), 100 * r["gp_inf/acc"].mean()
     s_fixed = 100 * float(r["mup_inf/acc_init"])
     s_acc_mup, s_acc_ntk = 100 * r["mup/acc"].mean(-1), 100 * r["ntk/acc"].mean(-1)
     kernel_best = max(s_ntk_inf, s_gp_inf)
-    metrics["synthetic"] = {"widths": np.asarray(sy.widths), "acc_mup_inf": s_mup_inf, "acc_ntk_inf": s_ntk_inf,
-                            "acc_gp_inf": s_gp_inf, "acc_fixed_features": s_fixed, "acc_mup": s_acc_mup,
-                            "acc_ntk": s_acc_ntk, "acc_mup_inf_curve": 100 * r["mup_inf/acc_curve"],
-                            "mup_err_vs_mup_inf": r["mup/err_vs_mup_inf"].mean(-1)}
+    metrics = {"widths": np.asarray(sy.widths), "acc_mup_inf": s_mup_inf, "acc_ntk_inf": s_ntk_inf,
+               "acc_gp_inf": s_gp_inf, "acc_fixed_features": s_fixed, "acc_mup": s_acc_mup,
+               "acc_ntk": s_acc_ntk, "acc_mup_inf_curve": 100 * r["mup_inf/acc_curve"],
+               "mup_err_vs_mup_inf": r["mup/err_vs_mup_inf"].mean(-1)}
     out.append(claims_lib.Claim(
         "4_fewshot_mup_beats_kernel_limits",
         f"synthetic family (d={sy.in_dim}, shared {sy.latent_dim}-dim representation), FO-MAML {sy.n_way}-way "
@@ -245,15 +259,19 @@ def compute_claims(config, results: dict) -> tuple[dict, list]:
         f"μP∞ {s_mup_inf:.1f}% vs NTK∞ {s_ntk_inf:.1f}%, GP∞ {s_gp_inf:.1f}% (μP∞ before meta-training "
         f"{s_fixed:.1f}%; μP n={sy.widths[-1]}: {s_acc_mup[-1]:.1f}%, NTK n={sy.widths[-1]}: {s_acc_ntk[-1]:.1f}%)",
         s_mup_inf - kernel_best >= th.fewshot_gain_points))
+    return metrics, out
 
-    # claim 5: Word2Vec
+
+def _w2v_claims(config, results: dict) -> tuple[dict, list]:
+    """Claim 5: Word2Vec analogies, μP∞ vs NTK networks and NTK∞. Returns (metrics, claims)."""
+    out = []
     wc, r = config.w2v, results["w2v"]
     w_mup_inf, w_ntk_inf = 100 * float(r["mup_inf/analogy"]), 100 * float(r["ntk_inf/analogy"])
     w_mup, w_ntk = 100 * r["mup/analogy"].mean(-1), 100 * r["ntk/analogy"].mean(-1)
-    metrics["w2v"] = {"widths": np.asarray(wc.widths), "analogy_mup_inf": w_mup_inf, "analogy_ntk_inf": w_ntk_inf,
-                      "analogy_mup": w_mup, "analogy_ntk": w_ntk, "chance": 100 * float(r["chance"]),
-                      "loss_mup_inf": float(r["mup_inf/loss"]), "loss_mup": r["mup/loss"].mean(-1),
-                      "loss_ntk": r["ntk/loss"].mean(-1)}
+    metrics = {"widths": np.asarray(wc.widths), "analogy_mup_inf": w_mup_inf, "analogy_ntk_inf": w_ntk_inf,
+               "analogy_mup": w_mup, "analogy_ntk": w_ntk, "chance": 100 * float(r["chance"]),
+               "loss_mup_inf": float(r["mup_inf/loss"]), "loss_mup": r["mup/loss"].mean(-1),
+               "loss_ntk": r["ntk/loss"].mean(-1)}
     out.append(claims_lib.Claim(
         "5_word2vec_mup_inf_learns_embeddings",
         f"Word2Vec (SGNS) on a generated corpus: μP∞ analogy accuracy beats the widest NTK network and NTK∞ "
@@ -262,6 +280,16 @@ def compute_claims(config, results: dict) -> tuple[dict, list]:
         f"μP∞ {w_mup_inf:.1f}%, μP {np.round(w_mup, 1).tolist()}, NTK {np.round(w_ntk, 1).tolist()} at widths "
         f"{list(wc.widths)}, NTK∞ {w_ntk_inf:.1f}% (chance {100 * float(r['chance']):.1f}%)",
         w_mup_inf - max(w_ntk[-1], w_ntk_inf) >= 20.0))
+    return metrics, out
+
+
+def compute_claims(config, results: dict) -> tuple[dict, list]:
+    """Metrics (by experiment) and the claims of every experiment, in claim order."""
+    metrics, out = {}, []
+    for key, fn in (("movement", _movement_claims), ("transfer", _transfer_claims), ("digits", _digits_claims),
+                    ("synthetic", _synthetic_claims), ("w2v", _w2v_claims)):
+        metrics[key], claims = fn(config, results)
+        out.extend(claims)
     return metrics, out
 
 

@@ -168,7 +168,9 @@ def _fraction_increasing(x: np.ndarray) -> float:
     return float(np.mean(np.diff(x) > 0)) if len(x) > 1 else 0.0
 
 
-def compute_claims(config, results: dict) -> tuple[dict, list]:
+def _linear_claims(config, results: dict) -> tuple[dict, list]:
+    """Claims 1a/1b: linear regression, MC test error vs the closed forms (replace: linear growth; accumulate:
+    bounded by pi^2/6). Returns (metrics by 'linear/<regime>', claims)."""
     th, lc = config.thresholds, config.linear
     n = np.arange(1, lc.generations + 1)
     metrics, out = {}, []
@@ -194,7 +196,12 @@ def compute_claims(config, results: dict) -> tuple[dict, list]:
         f"{acc['closed_form'][-1]:.3f} at n={lc.generations}; bound {bound:.3f}",
         f"max rel dev {acc['max_rel_dev']:.3f}; at n={lc.generations}: {acc['mc_mean'][-1]:.3f}",
         acc["max_rel_dev"] <= th.closed_form_rel and acc["mc_mean"][-1] <= bound * (1 + th.closed_form_rel)))
+    return metrics, out
 
+
+def _gaussian_claims(config, results: dict) -> tuple[dict, list]:
+    """Claims 2a/2b: Gaussian fitting, held-out real NLL over generations (replace vs accumulate)."""
+    th, out = config.thresholds, []
     gm = {}
     for r in density.REGIMES:
         res = results[f"gaussian/{r}"]
@@ -203,7 +210,6 @@ def compute_claims(config, results: dict) -> tuple[dict, list]:
                  "logdet_mean": res["logdet"].mean(0), "true_nll": float(res["true_nll"]),
                  "last_over_first": float(nll[-1] / nll[0]), "max_rel_dev_from_first": float(np.max(np.abs(nll / nll[0] - 1))),
                  "fraction_increasing": _fraction_increasing(nll)}
-    metrics["gaussian"] = gm
     g_rep, g_acc = gm["replace"], gm["accumulate"]
     G = config.gaussian.generations
     out.append(claims_lib.Claim(
@@ -221,13 +227,17 @@ def compute_claims(config, results: dict) -> tuple[dict, list]:
         f"max |NLL_n/NLL_1 - 1| = {g_acc['max_rel_dev_from_first']:.4f} (NLL_1 {g_acc['nll_mean'][0]:.3f}, last {g_acc['nll_mean'][-1]:.3f}); "
         f"accumulate_subsample last/first {gm['accumulate_subsample']['last_over_first']:.3f}",
         g_acc["max_rel_dev_from_first"] <= th.accumulate_rel))
+    return {"gaussian": gm}, out
 
+
+def _vae_claims(config, results: dict) -> tuple[dict, list]:
+    """Claims 2c/2d: VAE, held-out real negative ELBO over generations."""
+    th, out = config.thresholds, []
     vm = {}
     for r in vae.REGIMES:
         v = results[f"vae/{r}"]["nelbo"]
         vm[r] = {"nelbo": v, "last_over_first": float(v[-1] / v[0]),
                  "max_rel_dev_from_first": float(np.max(np.abs(v / v[0] - 1))), "fraction_increasing": _fraction_increasing(v)}
-    metrics["vae"] = vm
     out.append(claims_lib.Claim(
         "2c_vae_replace_collapses",
         f"VAE, replace: held-out real negative ELBO rises every generation, last/first - 1 >= {th.replace_rise:.0%}",
@@ -240,12 +250,16 @@ def compute_claims(config, results: dict) -> tuple[dict, list]:
         "close to generation 1",
         f"{vm['accumulate']['nelbo'][0]:.2f} -> {vm['accumulate']['nelbo'][-1]:.2f} nats (max dev {vm['accumulate']['max_rel_dev_from_first']:.3f})",
         vm["accumulate"]["max_rel_dev_from_first"] <= th.accumulate_rel))
+    return {"vae": vm}, out
 
+
+def _lm_claims(config, results: dict) -> tuple[dict, list]:
+    """Claims 3a/3b: character LM, held-out real cross-entropy over generations."""
+    th, out = config.thresholds, []
     lmm = {}
     for r in lm.REGIMES:
         v = results[f"lm/{r}"]["ce"]
         lmm[r] = {"ce": v, "last_over_first": float(v[-1] / v[0]), "fraction_increasing": _fraction_increasing(v)}
-    metrics["lm"] = lmm
     out.append(claims_lib.Claim(
         "3a_lm_replace_collapses",
         f"char LM, replace: held-out real cross-entropy rises every generation ({config.lm.generations} gens), last/first - 1 >= {th.replace_rise:.0%}",
@@ -258,6 +272,16 @@ def compute_claims(config, results: dict) -> tuple[dict, list]:
         "flat",
         f"{lmm['accumulate']['ce'][0]:.3f} -> {lmm['accumulate']['ce'][-1]:.3f} nats/char (max {np.max(lmm['accumulate']['ce']):.3f})",
         np.max(lmm["accumulate"]["ce"]) <= lmm["accumulate"]["ce"][0] * (1 + th.accumulate_rel)))
+    return {"lm": lmm}, out
+
+
+def compute_claims(config, results: dict) -> tuple[dict, list]:
+    """Metrics and claims of the four experiments, in claim order."""
+    metrics, out = {}, []
+    for fn in (_linear_claims, _gaussian_claims, _vae_claims, _lm_claims):
+        m, claims = fn(config, results)
+        metrics.update(m)
+        out.extend(claims)
     return metrics, out
 
 

@@ -144,88 +144,109 @@ def exact_study(config) -> dict:
         schedule = train_lib.make_schedule(config)
         mixture = common_data.mixture_2d(config.data.name, dtype=jnp.float64)
         eps_fn = exact.isotropic_mixture_noise_pred(mixture, schedule)
-        t_T, t_0 = schedule.T, config.schedule.t_end
+        t_span = (schedule.T, config.schedule.t_end)
         key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 2)
         x_T = jax.random.normal(key, (ev.n_exact, 2), jnp.float64)
-        t0 = time.time()
-        ref, ref_nfe = jax.jit(lambda x: baselines.reference_ode(eps_fn, schedule, x, t_T, t_0,
-                                                                 rtol=ev.ref_tol, atol=ev.ref_tol))(x_T)
-        ref = jax.block_until_ready(ref)
-        logging.info("reference ODE solution: %d NFE, %.1fs", int(ref_nfe), time.time() - t0)
+        ref, ref_nfe = _reference_solution(ev, eps_fn, schedule, x_T, t_span)
         runner = FixedRunner(eps_fn, schedule, ev.max_ddim_nfe)
         euler = EulerRunner(eps_fn, schedule, max([n for n in ev.order_nfes if n <= ev.baseline_max_nfe]
                                                   + [ev.claim_nfe]))
-        err = lambda x: mean_error(x, ref)
-        out = {"ref_nfe": int(ref_nfe), "nfes": list(ev.order_nfes), "errors": {}, "errors_rms": {}, "samples": {}}
+        out = {"ref_nfe": int(ref_nfe), "nfes": list(ev.order_nfes)}
+        out.update(_order_study(ev, runner, euler, x_T, ref, t_span))
+        out.update(_claim_nfe_study(ev, runner, euler, mixture, key, x_T, ref, t_span))
+        out["adaptive"] = _adaptive_study(ev, eps_fn, schedule, runner, x_T, ref, t_span)
+    return out
 
-        def record(name, xs):
-            out["errors"][name] = [mean_error(x, ref) for x in xs]
-            out["errors_rms"][name] = [rms_error(x, ref) for x in xs]
 
-        base_nfes = [n for n in ev.order_nfes if n <= ev.baseline_max_nfe]
-        for name, order in (("DPM-Solver-1 (DDIM)", 1), ("DPM-Solver-2", 2), ("DPM-Solver-3", 3)):
-            record(name, [runner(x_T, [order] * (n // order), ev.skip_type, t_T, t_0) for n in ev.order_nfes])
-        record("DPM-Solver-fast (order 3)",
-               [runner(x_T, solvers.fast_orders(n, 3), ev.skip_type, t_T, t_0) for n in base_nfes])
-        record("Euler (PF-ODE in t)", [euler(x_T, n, "time_uniform", t_T, t_0) for n in base_nfes])
-        out["baseline_nfes"] = base_nfes
-        nfes = np.asarray(ev.order_nfes)
-        solver_names = ("DPM-Solver-1 (DDIM)", "DPM-Solver-2", "DPM-Solver-3")
-        # Theorem 3.2 is a statement for h -> 0: the orders are fitted over NFE >= fit_min_nfe; the fit over
-        # the coarser window [prefit_min_nfe, prefit_max_nfe] and the local slopes are reported as well.
-        fit = nfes >= ev.fit_min_nfe
-        pre = (nfes >= ev.prefit_min_nfe) & (nfes <= ev.prefit_max_nfe)
-        for key_, errs in (("", out["errors"]), ("_rms", out["errors_rms"])):
-            out["orders" + key_] = {name: fit_order(nfes[fit], np.asarray(errs[name])[fit]) for name in solver_names}
-            out["orders_prefit" + key_] = {name: fit_order(nfes[pre], np.asarray(errs[name])[pre])
-                                           for name in solver_names}
-            out["local_slopes" + key_] = {
-                name: (-np.diff(np.log(errs[name])) / np.diff(np.log(nfes))).tolist() for name in solver_names}
-        ratios = np.asarray(out["errors"]["DPM-Solver-3"]) / np.asarray(out["errors"]["DPM-Solver-1 (DDIM)"])
-        out["dpm3_over_ddim"] = dict(zip([int(n) for n in ev.order_nfes], ratios.tolist()))
-        # Errors at the claim NFE (= 12 in the paper's claim check), lambda-uniform steps (the paper's choice).
-        n = ev.claim_nfe
-        at = {"ddim": runner(x_T, [1] * n, ev.skip_type, t_T, t_0),
-              "dpm3": runner(x_T, [3] * (n // 3), ev.skip_type, t_T, t_0),
-              "euler": euler(x_T, n, "time_uniform", t_T, t_0)}
-        out["claim_errors"] = {k: err(v) for k, v in at.items()}
-        # Diagnostics (reported, not claims): the same NFE with each step spacing of the official code,
-        # the fast order mix, median errors and the fraction of samples that end in another mode than the reference.
-        nearest = lambda z: jnp.argmin(jnp.sum((z[:, None, :] - mixture.means) ** 2, -1), -1)
-        ref_mode = nearest(ref)
-        diag = {}
-        for skip in solvers.SKIP_TYPES:
-            for label, orders in (("DDIM", [1] * n), ("DPM-Solver-3", [3] * (n // 3)),
-                                  ("DPM-Solver-fast", solvers.fast_orders(n, 3))):
-                z = runner(x_T, orders, skip, t_T, t_0)
-                e = jnp.linalg.norm(z - ref, axis=-1)
-                diag[f"{label} {skip}"] = {"mean": float(jnp.mean(e)), "median": float(jnp.median(e)),
-                                           "mode_changed": float(jnp.mean(nearest(z) != ref_mode))}
-        out["claim_nfe_diagnostics"] = diag
-        held = mixture.sample(jax.random.fold_in(key, 1), ev.n_exact)
-        dirs = quality.random_directions(jax.random.fold_in(key, 2), ev.n_proj, 2, jnp.float64)
-        out["claim_sw2"] = {k: float(quality.sliced_w2(v, held, dirs)) for k, v in at.items()}
-        out["claim_sw2"]["reference"] = float(quality.sliced_w2(ref, held, dirs))
-        out["samples"] = {"reference": np.asarray(ref[:2000]), "ddim": np.asarray(at["ddim"][:2000]),
-                          "dpm3": np.asarray(at["dpm3"][:2000])}
+def _reference_solution(ev, eps_fn, schedule, x_T, t_span):
+    """The accurate ODE solve (Tsit5 at tolerance ``ev.ref_tol``) from ``x_T``: (x_0, NFE)."""
+    t0 = time.time()
+    ref, ref_nfe = jax.jit(lambda x: baselines.reference_ode(eps_fn, schedule, x, *t_span,
+                                                             rtol=ev.ref_tol, atol=ev.ref_tol))(x_T)
+    ref = jax.block_until_ready(ref)
+    logging.info("reference ODE solution: %d NFE, %.1fs", int(ref_nfe), time.time() - t0)
+    return ref, ref_nfe
 
-        # B. adaptive step size at the paper's tolerances vs DDIM of equal error.
-        out["adaptive"] = {}
-        for order in (2, 3):
-            run = jax.jit(lambda x, o=order: solvers.dpm_solver_adaptive(
-                eps_fn, schedule, x, o, t_T, t_0, atol=ev.adaptive_atol, rtol=ev.adaptive_rtol))
-            x_ad, info = run(x_T)
-            e = err(x_ad)
-            delta = jnp.maximum(ev.adaptive_atol, ev.adaptive_rtol * jnp.abs(ref))
-            tol_units = float(jnp.sqrt(jnp.mean(((x_ad - ref) / delta) ** 2)))
-            # DDIM error decreases with NFE, so "adaptive needs fewer NFE than DDIM of equal error" holds
-            # iff DDIM at the adaptive solver's own NFE has a larger error: one measured DDIM run decides it.
-            ddim_same = err(runner(x_T, [1] * int(info["nfe"]), ev.skip_type, t_T, t_0))
-            out["adaptive"][f"DPM-Solver-{order - 1}{order}"] = {
-                "nfe": int(info["nfe"]), "accepted": int(info["accepted"]), "rejected": int(info["rejected"]),
-                "error": e, "error_in_tolerance_units": tol_units, "ddim_error_at_same_nfe": ddim_same,
-                # first-order extrapolation (DDIM's fitted order is 1.00), reported only:
-                "ddim_nfe_equal_error_extrapolated": int(np.ceil(int(info["nfe"]) * ddim_same / e))}
+
+def _order_study(ev, runner, euler, x_T, ref, t_span) -> dict:
+    """A. Errors of DPM-Solver-1/2/3 (and the fast mix, Euler in t) over NFE, and the fitted global orders."""
+    out = {"errors": {}, "errors_rms": {}}
+
+    def record(name, xs):
+        out["errors"][name] = [mean_error(x, ref) for x in xs]
+        out["errors_rms"][name] = [rms_error(x, ref) for x in xs]
+
+    base_nfes = [n for n in ev.order_nfes if n <= ev.baseline_max_nfe]
+    for name, order in (("DPM-Solver-1 (DDIM)", 1), ("DPM-Solver-2", 2), ("DPM-Solver-3", 3)):
+        record(name, [runner(x_T, [order] * (n // order), ev.skip_type, *t_span) for n in ev.order_nfes])
+    record("DPM-Solver-fast (order 3)",
+           [runner(x_T, solvers.fast_orders(n, 3), ev.skip_type, *t_span) for n in base_nfes])
+    record("Euler (PF-ODE in t)", [euler(x_T, n, "time_uniform", *t_span) for n in base_nfes])
+    out["baseline_nfes"] = base_nfes
+    nfes = np.asarray(ev.order_nfes)
+    solver_names = ("DPM-Solver-1 (DDIM)", "DPM-Solver-2", "DPM-Solver-3")
+    # Theorem 3.2 is a statement for h -> 0: the orders are fitted over NFE >= fit_min_nfe; the fit over
+    # the coarser window [prefit_min_nfe, prefit_max_nfe] and the local slopes are reported as well.
+    fit = nfes >= ev.fit_min_nfe
+    pre = (nfes >= ev.prefit_min_nfe) & (nfes <= ev.prefit_max_nfe)
+    for key_, errs in (("", out["errors"]), ("_rms", out["errors_rms"])):
+        out["orders" + key_] = {name: fit_order(nfes[fit], np.asarray(errs[name])[fit]) for name in solver_names}
+        out["orders_prefit" + key_] = {name: fit_order(nfes[pre], np.asarray(errs[name])[pre])
+                                       for name in solver_names}
+        out["local_slopes" + key_] = {
+            name: (-np.diff(np.log(errs[name])) / np.diff(np.log(nfes))).tolist() for name in solver_names}
+    ratios = np.asarray(out["errors"]["DPM-Solver-3"]) / np.asarray(out["errors"]["DPM-Solver-1 (DDIM)"])
+    out["dpm3_over_ddim"] = dict(zip([int(n) for n in ev.order_nfes], ratios.tolist()))
+    return out
+
+
+def _claim_nfe_study(ev, runner, euler, mixture, key, x_T, ref, t_span) -> dict:
+    """Errors and sliced W2 at the claim NFE (= 12 in the paper's claim check), lambda-uniform steps (the
+    paper's choice), plus diagnostics (reported, not claims): each step spacing of the official code, the
+    fast order mix, median errors and the fraction of samples that end in another mode than the reference."""
+    n = ev.claim_nfe
+    at = {"ddim": runner(x_T, [1] * n, ev.skip_type, *t_span),
+          "dpm3": runner(x_T, [3] * (n // 3), ev.skip_type, *t_span),
+          "euler": euler(x_T, n, "time_uniform", *t_span)}
+    out = {"claim_errors": {k: mean_error(v, ref) for k, v in at.items()}}
+    nearest = lambda z: jnp.argmin(jnp.sum((z[:, None, :] - mixture.means) ** 2, -1), -1)
+    ref_mode = nearest(ref)
+    diag = {}
+    for skip in solvers.SKIP_TYPES:
+        for label, orders in (("DDIM", [1] * n), ("DPM-Solver-3", [3] * (n // 3)),
+                              ("DPM-Solver-fast", solvers.fast_orders(n, 3))):
+            z = runner(x_T, orders, skip, *t_span)
+            e = jnp.linalg.norm(z - ref, axis=-1)
+            diag[f"{label} {skip}"] = {"mean": float(jnp.mean(e)), "median": float(jnp.median(e)),
+                                       "mode_changed": float(jnp.mean(nearest(z) != ref_mode))}
+    out["claim_nfe_diagnostics"] = diag
+    held = mixture.sample(jax.random.fold_in(key, 1), ev.n_exact)
+    dirs = quality.random_directions(jax.random.fold_in(key, 2), ev.n_proj, 2, jnp.float64)
+    out["claim_sw2"] = {k: float(quality.sliced_w2(v, held, dirs)) for k, v in at.items()}
+    out["claim_sw2"]["reference"] = float(quality.sliced_w2(ref, held, dirs))
+    out["samples"] = {"reference": np.asarray(ref[:2000]), "ddim": np.asarray(at["ddim"][:2000]),
+                      "dpm3": np.asarray(at["dpm3"][:2000])}
+    return out
+
+
+def _adaptive_study(ev, eps_fn, schedule, runner, x_T, ref, t_span) -> dict:
+    """B. Adaptive DPM-Solver-12/23 at the paper's tolerances vs DDIM of equal error."""
+    out = {}
+    for order in (2, 3):
+        run = jax.jit(lambda x, o=order: solvers.dpm_solver_adaptive(
+            eps_fn, schedule, x, o, *t_span, atol=ev.adaptive_atol, rtol=ev.adaptive_rtol))
+        x_ad, info = run(x_T)
+        e = mean_error(x_ad, ref)
+        delta = jnp.maximum(ev.adaptive_atol, ev.adaptive_rtol * jnp.abs(ref))
+        tol_units = float(jnp.sqrt(jnp.mean(((x_ad - ref) / delta) ** 2)))
+        # DDIM error decreases with NFE, so "adaptive needs fewer NFE than DDIM of equal error" holds
+        # iff DDIM at the adaptive solver's own NFE has a larger error: one measured DDIM run decides it.
+        ddim_same = mean_error(runner(x_T, [1] * int(info["nfe"]), ev.skip_type, *t_span), ref)
+        out[f"DPM-Solver-{order - 1}{order}"] = {
+            "nfe": int(info["nfe"]), "accepted": int(info["accepted"]), "rejected": int(info["rejected"]),
+            "error": e, "error_in_tolerance_units": tol_units, "ddim_error_at_same_nfe": ddim_same,
+            # first-order extrapolation (DDIM's fitted order is 1.00), reported only:
+            "ddim_nfe_equal_error_extrapolated": int(np.ceil(int(info["nfe"]) * ddim_same / e))}
     return out
 
 

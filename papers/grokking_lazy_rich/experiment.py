@@ -159,6 +159,84 @@ def _dig_snapshot(p, task, alpha):
             "test_acc": digits.accuracy(p, p0, task["Xdt"], task["Ydt"], alpha)}
 
 
+def _teacher_chunk(config, task, step0, A, b, t_tr, t_te, t_pl, te_pl, alpha):
+    """``log_every`` reduced GD steps of one teacher run at ``alpha``. Records the first step with the train
+    (t_tr) and the closed-form test loss (t_te) below ``threshold`` x their initial values, and the test loss
+    when the train loss first falls below ``plateau_threshold`` x its initial value (t_pl, te_pl)."""
+    X, y, beta, m, C = task["X"], task["y"], task["beta"], task["m"], task["C"]
+    eps, s, thr = config.eps, config.target_scale, config.threshold
+    train0 = jnp.mean(y * y)                                              # f~ = 0 at W0
+    test0 = model.closed_form_test_loss(jnp.zeros_like(beta), jnp.zeros((beta.shape[0],) * 2, beta.dtype), beta, s)
+
+    def body(carry, i):
+        A, b, t_tr, t_te, t_pl, te_pl = carry
+        t = step0 + i
+        v, M = model.reduced_statistics(A, b, m, C, alpha, eps)
+        te = model.closed_form_test_loss(v, M, beta, s)
+        A, b, tr = model.reduced_gd_step(A, b, m, C, X, y, alpha, eps, config.eta0)
+        t_tr = jnp.where((t_tr < 0) & (tr < thr * train0), t, t_tr)
+        t_te = jnp.where((t_te < 0) & (te < thr * test0), t, t_te)
+        hit = (t_pl < 0) & (tr < config.plateau_threshold * train0)
+        te_pl = jnp.where(hit, te, te_pl)
+        t_pl = jnp.where(hit, t, t_pl)
+        return (A, b, t_tr, t_te, t_pl, te_pl), None
+    carry, _ = jax.lax.scan(body, (A, b, t_tr, t_te, t_pl, te_pl), jnp.arange(config.log_every, dtype=jnp.int32))
+    return carry
+
+
+def _alignment_chunk(config, task, step0, A, b, t_tr, t_te, ya, yta):
+    """``log_every`` reduced GD steps of one alignment run (labels ``ya``, held-out labels ``yta``) at
+    ``align_alpha``, recording the threshold crossings of its train and held-out test losses."""
+    X, m, C, eps, thr = task["X"], task["m"], task["C"], config.eps, config.threshold
+    tr0, te0 = jnp.mean(ya * ya), jnp.mean(yta * yta)
+
+    def body(carry, i):
+        A, b, t_tr, t_te = carry
+        t = step0 + i
+        v, M = model.reduced_statistics(A, b, m, C, config.align_alpha, eps)
+        te = jnp.mean((model.quadratic_predict(v, M, task["Xt"]) - yta) ** 2)
+        A, b, tr = model.reduced_gd_step(A, b, m, C, X, ya, config.align_alpha, eps, config.eta0)
+        t_tr = jnp.where((t_tr < 0) & (tr < thr * tr0), t, t_tr)
+        t_te = jnp.where((t_te < 0) & (te < thr * te0), t, t_te)
+        return (A, b, t_tr, t_te), None
+    carry, _ = jax.lax.scan(body, (A, b, t_tr, t_te), jnp.arange(config.log_every, dtype=jnp.int32))
+    return carry
+
+
+def _digits_chunk(config, task, p, alpha):
+    """``digits.steps_per_chunk`` GD steps of one digits network at ``alpha``."""
+    def body(p, _):
+        p, _ = digits.gd_step(p, task["dig0"], task["Xd"], task["Yd"], alpha, config.digits.eta0)
+        return p, None
+    p, _ = jax.lax.scan(body, p, None, length=config.digits.steps_per_chunk)
+    return p
+
+
+def _update_curves(curves, vals, n, c):
+    """Writes point c + 1 of every curve from the second half of ``vals`` ([2n, ...]: before; after the
+    chunk), and point 0 from the first half in the first chunk (c == 0)."""
+    out = {}
+    for k in curves:
+        cur = curves[k].at[:, 0].set(jnp.where(c == 0, vals[k][:n], curves[k][:, 0]))
+        out[k] = cur.at[:, c + 1].set(vals[k][n:])
+    return out
+
+
+def _chunk_metrics(config, values, avalues, dvalues) -> dict:
+    """The logged losses of every run after a chunk (teacher grid, alignment runs, digits)."""
+    metrics = {}
+    for j, a in enumerate(config.alphas):
+        metrics[f"alpha={a:g}/train"] = values["train"][j]
+        metrics[f"alpha={a:g}/test"] = values["test"][j]
+    for j, g in enumerate(config.align_mix):
+        metrics[f"align_mix={g:g}/train"] = avalues["train"][j]
+        metrics[f"align_mix={g:g}/test"] = avalues["test"][j]
+    for j, a in enumerate(config.digits.alphas):
+        metrics[f"digits/alpha={a:g}/train"] = dvalues["train"][j]
+        metrics[f"digits/alpha={a:g}/test_acc"] = dvalues["test_acc"][j]
+    return metrics
+
+
 def make_chunk_step(config):
     """Jitted (state, task) -> (state after ``log_every`` GD steps of every run and the digits steps, metrics).
 
@@ -167,95 +245,35 @@ def make_chunk_step(config):
     """
     alphas = jnp.asarray(config.alphas, jnp.float64)
     d_alphas = jnp.asarray(config.digits.alphas, jnp.float64)
-    L, eps, s, thr = config.log_every, config.eps, config.target_scale, config.threshold
 
     @jax.jit
     def chunk_step(state: State, task):
-        X, y, beta, m, C = task["X"], task["y"], task["beta"], task["m"], task["C"]
-        train0 = jnp.mean(y * y)                                              # f~ = 0 at W0
-        test0 = model.closed_form_test_loss(jnp.zeros_like(beta), jnp.zeros((beta.shape[0],) * 2, beta.dtype),
-                                            beta, s)
-        step0 = state.step * L
-
-        def grid_run(A, b, t_tr, t_te, t_pl, te_pl, alpha):
-            def body(carry, i):
-                A, b, t_tr, t_te, t_pl, te_pl = carry
-                t = step0 + i
-                v, M = model.reduced_statistics(A, b, m, C, alpha, eps)
-                te = model.closed_form_test_loss(v, M, beta, s)
-                A, b, tr = model.reduced_gd_step(A, b, m, C, X, y, alpha, eps, config.eta0)
-                t_tr = jnp.where((t_tr < 0) & (tr < thr * train0), t, t_tr)
-                t_te = jnp.where((t_te < 0) & (te < thr * test0), t, t_te)
-                hit = (t_pl < 0) & (tr < config.plateau_threshold * train0)
-                te_pl = jnp.where(hit, te, te_pl)
-                t_pl = jnp.where(hit, t, t_pl)
-                return (A, b, t_tr, t_te, t_pl, te_pl), None
-            carry, _ = jax.lax.scan(body, (A, b, t_tr, t_te, t_pl, te_pl), jnp.arange(L, dtype=jnp.int32))
-            return carry
-
-        def align_run(A, b, t_tr, t_te, ya, yta):
-            tr0, te0 = jnp.mean(ya * ya), jnp.mean(yta * yta)
-
-            def body(carry, i):
-                A, b, t_tr, t_te = carry
-                t = step0 + i
-                v, M = model.reduced_statistics(A, b, m, C, config.align_alpha, eps)
-                te = jnp.mean((model.quadratic_predict(v, M, task["Xt"]) - yta) ** 2)
-                A, b, tr = model.reduced_gd_step(A, b, m, C, X, ya, config.align_alpha, eps, config.eta0)
-                t_tr = jnp.where((t_tr < 0) & (tr < thr * tr0), t, t_tr)
-                t_te = jnp.where((t_te < 0) & (te < thr * te0), t, t_te)
-                return (A, b, t_tr, t_te), None
-            carry, _ = jax.lax.scan(body, (A, b, t_tr, t_te), jnp.arange(L, dtype=jnp.int32))
-            return carry
-
-        def one_digit_run(p, alpha):
-            def body(p, _):
-                p, _ = digits.gd_step(p, task["dig0"], task["Xd"], task["Yd"], alpha, config.digits.eta0)
-                return p, None
-            p, _ = jax.lax.scan(body, p, None, length=config.digits.steps_per_chunk)
-            return p
-
-        snap = jax.vmap(lambda A, b, a: _snapshot(A, b, task, a, config))
-        asnap = jax.vmap(lambda A, b, ya, yta: _al_snapshot(A, b, ya, yta, task, config))
-        dsnap = jax.vmap(lambda p, a: _dig_snapshot(p, task, a))
         c = state.step
+        step0 = c * config.log_every
+        grid_run = functools.partial(_teacher_chunk, config, task, step0)
+        align_run = functools.partial(_alignment_chunk, config, task, step0)
         A, b, t_tr, t_te, t_pl, te_pl = jax.vmap(grid_run)(state.A, state.b, state.t_tr, state.t_te,
                                                            state.t_tr_plateau, state.te_at_plateau, alphas)
         aA, ab, at_tr, at_te = jax.vmap(align_run)(state.al_A, state.al_b, state.al_t_tr, state.al_t_te,
                                                     task["y_al"], task["yt_al"])
-        dig = jax.vmap(one_digit_run)(state.dig, d_alphas)
+        dig = jax.vmap(functools.partial(_digits_chunk, config, task))(state.dig, d_alphas)
         # one snapshot call on [state before the chunk; state after]: the "before" half fills point 0 of the
         # curves in the first chunk (traced once, so the step compiles once per snapshot kind)
+        snap = jax.vmap(lambda A, b, a: _snapshot(A, b, task, a, config))
+        asnap = jax.vmap(lambda A, b, ya, yta: _al_snapshot(A, b, ya, yta, task, config))
+        dsnap = jax.vmap(lambda p, a: _dig_snapshot(p, task, a))
         two = lambda u, w: jnp.concatenate([u, w])
         R, Ra, Rd = len(config.alphas), len(config.align_mix), len(config.digits.alphas)
         sv = snap(two(state.A, A), two(state.b, b), two(alphas, alphas))
         av = asnap(two(state.al_A, aA), two(state.al_b, ab), two(task["y_al"], task["y_al"]),
                    two(task["yt_al"], task["yt_al"]))
         dv = dsnap(jax.tree.map(two, state.dig, dig), two(d_alphas, d_alphas))
-
-        def update(curves, vals, n):
-            out = {}
-            for k in curves:
-                cur = curves[k].at[:, 0].set(jnp.where(c == 0, vals[k][:n], curves[k][:, 0]))
-                out[k] = cur.at[:, c + 1].set(vals[k][n:])
-            return out
-        values = {k: v[R:] for k, v in sv.items()}
-        avalues = {k: v[Ra:] for k, v in av.items()}
-        dvalues = {k: v[Rd:] for k, v in dv.items()}
         new = State(step=c + 1, A=A, b=b, t_tr=t_tr, t_te=t_te, t_tr_plateau=t_pl, te_at_plateau=te_pl,
-                    curves=update(state.curves, sv, R), al_A=aA, al_b=ab, al_t_tr=at_tr, al_t_te=at_te,
-                    al_curves=update(state.al_curves, av, Ra), dig=dig,
-                    dig_curves=update(state.dig_curves, dv, Rd))
-        metrics = {}
-        for j, a in enumerate(config.alphas):
-            metrics[f"alpha={a:g}/train"] = values["train"][j]
-            metrics[f"alpha={a:g}/test"] = values["test"][j]
-        for j, g in enumerate(config.align_mix):
-            metrics[f"align_mix={g:g}/train"] = avalues["train"][j]
-            metrics[f"align_mix={g:g}/test"] = avalues["test"][j]
-        for j, a in enumerate(config.digits.alphas):
-            metrics[f"digits/alpha={a:g}/train"] = dvalues["train"][j]
-            metrics[f"digits/alpha={a:g}/test_acc"] = dvalues["test_acc"][j]
+                    curves=_update_curves(state.curves, sv, R, c), al_A=aA, al_b=ab, al_t_tr=at_tr,
+                    al_t_te=at_te, al_curves=_update_curves(state.al_curves, av, Ra, c), dig=dig,
+                    dig_curves=_update_curves(state.dig_curves, dv, Rd, c))
+        metrics = _chunk_metrics(config, {k: v[R:] for k, v in sv.items()}, {k: v[Ra:] for k, v in av.items()},
+                                 {k: v[Rd:] for k, v in dv.items()})
         return new, metrics
 
     return chunk_step

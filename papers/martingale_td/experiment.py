@@ -379,6 +379,8 @@ def _rel_dist(es, theta1, theta2) -> float:
 
 
 def compute_metrics(config, units, state) -> dict:
+    """Errors of every method per main unit (claim 1), the pooled Monte Carlo study (claim 2) and the
+    convergence in dt (claim 3)."""
     m: dict = {}
     err_stats = {}
     for name in ("ou", "mv"):
@@ -396,8 +398,17 @@ def compute_metrics(config, units, state) -> dict:
                          **{n: float(e) for n, e in zip(NEURAL, np.asarray(res["nn_err"]))},
                          "brief_paths": {n: float(e) for n, e in zip(methods.LINEAR_OFFLINE, brief)},
                          "seconds": float(res["seconds"])}
-    # claim 2: Monte Carlo (pooled batches, jackknife SEs) next to the exact infinite-path estimators
-    es = err_stats["ou"]
+    m["ou/pool"] = _pool_metrics(config, units, state, err_stats["ou"])
+    for name in ("ou", "mv"):
+        m[f"{name}/conv"] = _convergence_metrics(config, units, state, name, err_stats[name])
+    m["train_seconds"] = float(sum(float(state.results[u.name]["seconds"]) for u in units))
+    return m
+
+
+def _pool_metrics(config, units, state, es) -> dict:
+    """Claim 2: Monte Carlo estimators of the OU problem (pooled batches, jackknife SEs) next to the exact
+    infinite-path estimators, on the coarse and the fine grid."""
+    n_fine = config.n_fine
     problem, pc = get_problem(config, "ou"), config.ou
     td = time_degree(config, "ou")
     pool_units = [u.name for u in units if u.kind == "pool"]
@@ -423,44 +434,44 @@ def compute_metrics(config, units, state) -> dict:
         diff[n] = {"value": mc[kc][n]["err"] - mc[kf][n]["err"], "se": _jk_se(d_loo)}
     n_pool = int(sum(np.asarray(state.results[u]["stats"][f"s{min(config.strides)}"]["ml"][0]).shape[0]
                      for u in pool_units)) * config.pool.batch_paths
-    m["ou/pool"] = {"n_paths": n_pool, "mc": mc, "mc_diff_coarse_minus_fine": diff, "exact": exact,
-                    "mc_vs_exact_ratio": consist, "coarse": kc, "fine": kf}
-    # claim 3: distance of the discretised estimators to the reference-grid estimator: exact (infinitely many
-    # paths) and Monte Carlo on the same Brownian paths for all grids (jackknife SEs), and their agreement
-    for name in ("ou", "mv"):
-        es = err_stats[name]
-        problem, pc = get_problem(config, name), problem_config(config, name)
-        td = time_degree(config, name)
-        spec = moments.quadratic_spec(pc, problem)
-        conv_units = [u.name for u in units if u.kind == "conv" and u.problem == name]
-        dts = [pc.horizon * s_ / config.conv.n_fine for s_ in config.conv.strides]
-        exact = [methods.offline_thetas(moments.expected_statistics(problem, spec, config.conv.n_fine // s_, td,
-                                                                    test_degree(config, td), config.td_lambda))
-                 for s_ in conv_strides(config)]
-        fulls, loos = zip(*[_jackknife_thetas(_concat_batches(state, conv_units, f"s{s_}"))
-                            for s_ in conv_strides(config)])
-        dist, dist_mc, se, dec_z, slopes, slopes_mc, to_true, ratio = {}, {}, {}, {}, {}, {}, {}, {}
-        for j, meth in enumerate(methods.LINEAR_OFFLINE):
-            dist[meth] = [_rel_dist(es, exact[k][j], exact[-1][j]) for k in range(len(dts))]
-            slopes[meth] = methods.fit_loglog_slope(dts, dist[meth])
-            dist_mc[meth] = [_rel_dist(es, fulls[k][j], fulls[-1][j]) for k in range(len(dts))]
-            loo_d = np.asarray([[_rel_dist(es, loos[k][b][j], loos[-1][b][j]) for b in range(len(loos[0]))]
-                                for k in range(len(dts))])                                    # [n_dt, B]
-            se[meth] = [_jk_se(v) for v in loo_d]
-            # successive Monte Carlo decreases d_k - d_{k+1} in units of their jackknife SE
-            dec_z[meth] = [(dist_mc[meth][k] - dist_mc[meth][k + 1]) / max(_jk_se(loo_d[k] - loo_d[k + 1]), 1e-300)
-                           for k in range(len(dts) - 1)]
-            slopes_mc[meth] = methods.fit_loglog_slope(dts, dist_mc[meth])
-            to_true[meth] = [_rel_err(es, exact[k][j]) for k in range(len(exact))]
-            ratio[meth] = [_rel_dist(es, fulls[k][j], exact[k][j]) / _jk_se_vec(es, [t[j] for t in loos[k]])
-                           for k in range(len(exact))]
-        n_conv = len(loos[0]) * config.conv.batch_paths
-        m[f"{name}/conv"] = {"dts": dts, "dt_ref": pc.horizon / config.conv.n_fine, "n_paths": n_conv,
-                             "dist_to_ref": dist, "slope": slopes, "err_to_true": to_true,
-                             "mc_dist_to_ref": dist_mc, "mc_se": se, "mc_decrease_z": dec_z, "mc_slope": slopes_mc,
-                             "mc_vs_exact_ratio": ratio}
-    m["train_seconds"] = float(sum(float(state.results[u.name]["seconds"]) for u in units))
-    return m
+    return {"n_paths": n_pool, "mc": mc, "mc_diff_coarse_minus_fine": diff, "exact": exact,
+            "mc_vs_exact_ratio": consist, "coarse": kc, "fine": kf}
+
+
+def _convergence_metrics(config, units, state, name, es) -> dict:
+    """Claim 3: distance of the discretised estimators to the reference-grid estimator for problem ``name``:
+    exact (infinitely many paths) and Monte Carlo on the same Brownian paths for all grids (jackknife SEs),
+    and their agreement."""
+    problem, pc = get_problem(config, name), problem_config(config, name)
+    td = time_degree(config, name)
+    spec = moments.quadratic_spec(pc, problem)
+    conv_units = [u.name for u in units if u.kind == "conv" and u.problem == name]
+    dts = [pc.horizon * s_ / config.conv.n_fine for s_ in config.conv.strides]
+    exact = [methods.offline_thetas(moments.expected_statistics(problem, spec, config.conv.n_fine // s_, td,
+                                                                test_degree(config, td), config.td_lambda))
+             for s_ in conv_strides(config)]
+    fulls, loos = zip(*[_jackknife_thetas(_concat_batches(state, conv_units, f"s{s_}"))
+                        for s_ in conv_strides(config)])
+    dist, dist_mc, se, dec_z, slopes, slopes_mc, to_true, ratio = {}, {}, {}, {}, {}, {}, {}, {}
+    for j, meth in enumerate(methods.LINEAR_OFFLINE):
+        dist[meth] = [_rel_dist(es, exact[k][j], exact[-1][j]) for k in range(len(dts))]
+        slopes[meth] = methods.fit_loglog_slope(dts, dist[meth])
+        dist_mc[meth] = [_rel_dist(es, fulls[k][j], fulls[-1][j]) for k in range(len(dts))]
+        loo_d = np.asarray([[_rel_dist(es, loos[k][b][j], loos[-1][b][j]) for b in range(len(loos[0]))]
+                            for k in range(len(dts))])                                    # [n_dt, B]
+        se[meth] = [_jk_se(v) for v in loo_d]
+        # successive Monte Carlo decreases d_k - d_{k+1} in units of their jackknife SE
+        dec_z[meth] = [(dist_mc[meth][k] - dist_mc[meth][k + 1]) / max(_jk_se(loo_d[k] - loo_d[k + 1]), 1e-300)
+                       for k in range(len(dts) - 1)]
+        slopes_mc[meth] = methods.fit_loglog_slope(dts, dist_mc[meth])
+        to_true[meth] = [_rel_err(es, exact[k][j]) for k in range(len(exact))]
+        ratio[meth] = [_rel_dist(es, fulls[k][j], exact[k][j]) / _jk_se_vec(es, [t[j] for t in loos[k]])
+                       for k in range(len(exact))]
+    n_conv = len(loos[0]) * config.conv.batch_paths
+    return {"dts": dts, "dt_ref": pc.horizon / config.conv.n_fine, "n_paths": n_conv,
+            "dist_to_ref": dist, "slope": slopes, "err_to_true": to_true,
+            "mc_dist_to_ref": dist_mc, "mc_se": se, "mc_decrease_z": dec_z, "mc_slope": slopes_mc,
+            "mc_vs_exact_ratio": ratio}
 
 
 def build_claims(config, m: dict) -> list[claims_lib.Claim]:

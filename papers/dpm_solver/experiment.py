@@ -86,6 +86,12 @@ def restore_trained(config, workdir: str):
 
 # ------------------------------------------------------------------ compiled runners
 
+def _pad_with_last(grid, size: int) -> jax.Array:
+    """The grid padded to ``size`` points by repeating its last one (on the host: no per-length compile)."""
+    grid = np.asarray(grid)
+    return jnp.asarray(np.concatenate([grid, np.full((size - grid.shape[0],), grid[-1], grid.dtype)]))
+
+
 class FixedRunner:
     """One compiled singlestep integrator for every NFE (grids padded to max_steps)."""
 
@@ -96,10 +102,9 @@ class FixedRunner:
     def __call__(self, x, orders, skip_type, t_T, t_0):
         if len(orders) > self.max_steps:
             raise ValueError(f"{len(orders)} steps > max_steps {self.max_steps}")
-        grid = solvers.outer_grid(self.schedule, orders, skip_type, t_T, t_0, x.dtype)
-        pad = self.max_steps - len(orders)
-        grid = jnp.concatenate([grid, jnp.full((pad,), grid[-1], grid.dtype)])
-        ords = jnp.asarray(list(orders) + [1] * pad, jnp.int32)
+        grid = _pad_with_last(solvers.outer_grid(self.schedule, orders, skip_type, t_T, t_0, x.dtype),
+                              self.max_steps + 1)
+        ords = jnp.asarray(list(orders) + [1] * (self.max_steps - len(orders)), jnp.int32)
         return self._run(x, grid, ords, jnp.asarray(len(orders), jnp.int32))
 
 
@@ -114,8 +119,8 @@ class EulerRunner:
             self._run = jax.jit(lambda x, g, n, k: baselines.euler_ode(eps_fn, schedule, x, g, num_steps=n))
 
     def __call__(self, x, nfe, skip_type, t_T, t_0, key=None):
-        grid = solvers.time_steps(self.schedule, skip_type, t_T, t_0, nfe, x.dtype)
-        grid = jnp.concatenate([grid, jnp.full((self.max_steps - nfe,), grid[-1], grid.dtype)])
+        grid = _pad_with_last(solvers.time_steps(self.schedule, skip_type, t_T, t_0, nfe, x.dtype),
+                              self.max_steps + 1)
         key = jax.random.PRNGKey(0) if key is None else key
         return self._run(x, grid, jnp.asarray(nfe, jnp.int32), key)
 

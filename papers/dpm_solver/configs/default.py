@@ -10,7 +10,7 @@
          python -m papers.dpm_solver.train --config=papers/dpm_solver/configs/default.py:small --workdir=/tmp/dpm_solver_small
          python -m papers.dpm_solver.eval  --config=papers/dpm_solver/configs/default.py:small --workdir=/tmp/dpm_solver_small
          Measured 2026-11-28, shared 2-core CPU: train 50 s + eval 103 s at load 2-4 (176 s + 333 s at
-         load 7-11); 3/5 claims pass
+         load 7-11); latest: train 36 s + eval 71 s at load 1.1-1.3; 3/5 claims pass
          (1a at 12 NFE and 2 with the learned model do not reproduce; numbers in the README).
   paper  CIFAR-10 32x32 (binary version in data_dir), DDPM U-Net (ch 128, mult 1,2,2,2, 2 res blocks,
          attention at 16x16), continuous linear VP schedule, sampling at 10/12/15/20 NFE with

@@ -203,11 +203,14 @@ def _fasterpam_loop(diss, medoids, order, max_iter):
     return t, n_swap
 
 
-def _check(diss, medoids):
+def _check(diss, medoids, check: bool):
+    """Contiguous float ``diss`` and int64 ``medoids`` (always checked); with ``check``, the O(n^2)
+    :func:`common.kmedoids.check_dissimilarity` of ``diss`` as well."""
     diss = np.ascontiguousarray(diss)
     if not np.issubdtype(diss.dtype, np.floating):
         diss = diss.astype(np.float64)
-    check_dissimilarity(diss)
+    if check:
+        check_dissimilarity(diss)
     medoids = np.array(medoids, np.int64)
     if medoids.ndim != 1 or len(np.unique(medoids)) != len(medoids) or medoids.min() < 0 \
             or medoids.max() >= diss.shape[0]:
@@ -215,34 +218,38 @@ def _check(diss, medoids):
     return diss, medoids
 
 
-def best_swap(diss, medoids, *, method: str = "fastpam1", max_iter: int = 100):
+def best_swap(diss, medoids, *, method: str = "fastpam1", max_iter: int = 100, check: bool = True):
     """PAM's SWAP (the best swap per iteration) from the given medoids, like
     ``common.kmedoids_swap.best_swap_loop``: method 'pam' (Algorithm 1) or 'fastpam1' (Algorithm 2), the
-    same swaps. Returns (medoids [k], iterations, swaps)."""
+    same swaps. Returns (medoids [k], iterations, swaps).
+
+    check=False skips the O(n^2) validation of ``diss`` (finite, symmetric, zero diagonal), for a matrix
+    that was checked or built once (``common.kmedoids.as_dissimilarity``) and is used many times, e.g. timed:
+    at n = 1797 the check costs about as much as one PAM iteration at k = 2."""
     if method not in ("pam", "fastpam1"):
         raise ValueError(f"unknown method {method!r}; choose 'pam' or 'fastpam1'")
-    diss, medoids = _check(diss, medoids)
+    diss, medoids = _check(diss, medoids, check)
     n_iter, n_swap = _best_swap_loop(diss, medoids, max_iter, method == "fastpam1")
     return medoids, int(n_iter), int(n_swap)
 
 
-def pam_swap(diss, medoids, max_iter: int = 100):
+def pam_swap(diss, medoids, max_iter: int = 100, *, check: bool = True):
     """Original PAM SWAP: :func:`best_swap` with method='pam'."""
-    return best_swap(diss, medoids, method="pam", max_iter=max_iter)
+    return best_swap(diss, medoids, method="pam", max_iter=max_iter, check=check)
 
 
-def fastpam1_swap(diss, medoids, max_iter: int = 100):
+def fastpam1_swap(diss, medoids, max_iter: int = 100, *, check: bool = True):
     """FastPAM1 SWAP: :func:`best_swap` with method='fastpam1'."""
-    return best_swap(diss, medoids, method="fastpam1", max_iter=max_iter)
+    return best_swap(diss, medoids, method="fastpam1", max_iter=max_iter, check=check)
 
 
-def fasterpam_swap(diss, medoids, order=None, max_iter: int = 100):
+def fasterpam_swap(diss, medoids, order=None, max_iter: int = 100, *, check: bool = True):
     """FasterPAM's eager SWAP visiting candidates in ``order`` (default 0..n-1).
 
     Returns (medoids [k], candidates visited, swaps); ``papers.fasterpam.eager.passes`` turns the
-    visits into the kmedoids package's iteration count.
+    visits into the kmedoids package's iteration count. ``check`` as in :func:`best_swap`.
     """
-    diss, medoids = _check(diss, medoids)
+    diss, medoids = _check(diss, medoids, check)
     order = np.arange(diss.shape[0]) if order is None else np.asarray(order, np.int64)
     t, n_swap = _fasterpam_loop(diss, medoids, order, max_iter)
     return medoids, int(t), int(n_swap)

@@ -106,3 +106,18 @@ def test_bad_inputs_are_clear_errors(diss, medoids, match):
 def test_unknown_method_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown method"):
         loops.best_swap(np.zeros((3, 3)), [0], method="fastpam2")
+
+
+def test_check_false_skips_only_the_matrix_check():
+    D = cdist(points(), points())
+    for fn in (loops.pam_swap, loops.fastpam1_swap, loops.fasterpam_swap):
+        checked, unchecked = fn(D, [0, 1, 2]), fn(D, [0, 1, 2], check=False)
+        np.testing.assert_array_equal(checked[0], unchecked[0])
+        assert checked[1:] == unchecked[1:]
+        asym = D.copy()
+        asym[0, 1] += 1.0
+        with pytest.raises(ValueError, match="not symmetric"):
+            fn(asym, [0, 1, 2])
+        fn(asym, [0, 1, 2], check=False)                 # the O(n^2) check is skipped ...
+        with pytest.raises(ValueError, match="distinct"):
+            fn(D, [0, 0, 2], check=False)                # ... the medoids are still checked

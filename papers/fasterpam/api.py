@@ -54,8 +54,9 @@ def fasterpam(diss, k: int, *, init="lab", max_iter: int = 100, key=None, metric
     elif backend == "numpy":
         med, t_end, n_swap = fasterpam_numpy(np.asarray(diss), np.asarray(start), np.asarray(order), max_iter)
     elif backend == "loops":
+        # check=False: as_dissimilarity has checked (or built) the matrix
         med, t_end, n_swap = kmedoids_loops.fasterpam_swap(np.asarray(diss), np.asarray(start), np.asarray(order),
-                                                           max_iter)
+                                                           max_iter, check=False)
     else:
         raise ValueError(f"unknown backend {backend!r}; choose 'jax', 'numpy' or 'loops'")
     return _result(diss, med, passes(t_end, n, n_swap, max_iter), n_swap)
@@ -73,8 +74,9 @@ def pam(diss, k: int, *, init="build", max_iter: int = 100, key=None, metric: st
     check_k(diss.shape[0], k)
     start = initial_medoids(diss, k, init, _key(key))
     if backend == "loops":
+        # check=False: as_dissimilarity has checked (or built) the matrix
         return _result(diss, *kmedoids_loops.best_swap(np.asarray(diss), np.asarray(start), method=method,
-                                                        max_iter=max_iter))
+                                                        max_iter=max_iter, check=False))
     s = best_swap_loop(diss, start, method=method, max_iter=max_iter)
     return _result(diss, s.medoids, s.n_iter, s.n_swap)
 

@@ -110,10 +110,12 @@ def _speed_pair_loops(config, diss, k, unit) -> dict[int, dict]:
     """The speedup pair as scalar loops (the papers' code style), timed as :func:`_speed_pair_jax`."""
     start, dnp = np.asarray(core.build(diss, k)), np.asarray(diss)
     starts = [np.asarray(core.lab(diss, k, _seed_key(config, k, s))) for s in range(config.n_seeds)]
-    loops.pam_swap(dnp, start, max_iter=1)          # compile (or load the compiled kernels)
-    loops.fasterpam_swap(dnp, starts[0], max_iter=1)
-    fns = {"pam": partial(loops.pam_swap, dnp, start, max_iter=config.max_iter)}
-    fns.update({s: partial(loops.fasterpam_swap, dnp, st, max_iter=config.max_iter) for s, st in enumerate(starts)})
+    core.check_dissimilarity(dnp)   # once: the timed runs are the SWAP phase only, as in the papers
+    loops.pam_swap(dnp, start, max_iter=1, check=False)          # compile (or load the compiled kernels)
+    loops.fasterpam_swap(dnp, starts[0], max_iter=1, check=False)
+    fns = {"pam": partial(loops.pam_swap, dnp, start, max_iter=config.max_iter, check=False)}
+    fns.update({s: partial(loops.fasterpam_swap, dnp, st, max_iter=config.max_iter, check=False)
+                for s, st in enumerate(starts)})
     res, times = records_lib.interleaved(fns, config.repeats)
     out = {unit[0]: records_lib.row(diss, *res["pam"], times["pam"])}
     for s in range(config.n_seeds):
@@ -138,11 +140,12 @@ def _eager_methods(config, diss, k, seed, unit) -> dict[int, dict]:
     start, order = core.lab(diss, k, key), jnp.arange(n, dtype=jnp.int32)
     dnp, start_np = np.asarray(diss), np.asarray(start).astype(np.int64)
     jax.block_until_ready(eager.fasterpam_loop(diss, start, order, 0))     # compile outside the timing
-    loops.fasterpam_swap(dnp, start_np, max_iter=0)
+    core.check_dissimilarity(dnp)   # once, outside the timing (the other implementations check nothing)
+    loops.fasterpam_swap(dnp, start_np, max_iter=0, check=False)
     fns = {"fasterpam": partial(eager.fasterpam_loop, diss, start, order, max_iter),
            "fasterpam_numpy": partial(eager.fasterpam_numpy, dnp, start_np, np.arange(n), max_iter),
            "rust_fasterpam": lambda: kmedoids.fasterpam(dnp, start_np.copy(), max_iter=max_iter, n_cpu=1),
-           "fasterpam_loops": partial(loops.fasterpam_swap, dnp, start_np, max_iter=max_iter)}
+           "fasterpam_loops": partial(loops.fasterpam_swap, dnp, start_np, max_iter=max_iter, check=False)}
     res, times = records_lib.interleaved(fns, config.repeats)
     own, t_own = records_lib.timed(lambda: kmedoids.fasterpam(dnp, k, max_iter=max_iter, init="random",
                                                               random_state=seed, n_cpu=1))

@@ -41,8 +41,9 @@ def _swap_api(method, data, k, *, metric, init, max_iter, key, dtype, backend="j
         return _one_medoid(diss)
     start = initial_medoids(diss, k, init, _key(key))
     if backend == "loops":
+        # check=False: as_dissimilarity has checked (or built) the matrix
         return _result(diss, *kmedoids_loops.best_swap(np.asarray(diss), np.asarray(start), method=method,
-                                                        max_iter=max_iter))
+                                                        max_iter=max_iter, check=False))
     if method == "fastpam2":
         s = fastpam2_loop(diss, start, max_iter=max_iter, **kw)
     else:

@@ -7,10 +7,10 @@ small:  python -m papers.fastpam.train --config=papers/fastpam/configs/default.p
         sklearn digits (n = 1797, Euclidean, float64), k in {2, 5, 10, 20, 50}, 5 timing repeats,
         5 seeds for LAB / CLARA / CLARANS at k in {10, 20}. Expected: FastPAM1 = PAM = kmedoids.pam exactly;
         FastPAM2+LAB within 1% of PAM; FastCLARA/FastCLARANS at most CLARA/CLARANS loss; FastPAM1/PAM SWAP
-        speedup growing with k, measured with both as scalar loops (numba): at k = 2 1.46-1.99x in five runs
-        (below the 1.5x threshold in two: marginal), 24-33x at k = 50; the JAX pair 0.67-0.72x and 5.9-6.4x,
-        reported alongside. Measured: `make reproduce` 1 min 30 s - 2 min 05 s wall on a shared 2-core CPU
-        (load average 1-2), 3 min 54 s at load 3-4.6, 2026-11-28.
+        speedup growing with k, measured with both as scalar loops (numba), SWAP phase only: 1.9x at k = 2
+        (1.75-2.7 over 20 repeats), 34x at k = 50; the JAX pair 0.67-0.80x and 5.9-6.4x, reported alongside.
+        Measured: `make reproduce` 1 min 27 s - 2 min 05 s wall on a shared 2-core CPU (load average 1-2),
+        3 min 54 s at load 3-4.6, 2026-11-28; 8/8 claims.
 paper:  MNIST training images (n = 10000 of 60000, Euclidean, float32), k up to 200, the paper's scale of
         the k sweep; needs data_dir with the four MNIST IDX files. Not run here (hours on a 2-core CPU).
         The scalar-loop PAM costs about k n^2 x 1.3 ns per SWAP iteration (measured 0.42 s at k = 100,

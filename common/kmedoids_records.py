@@ -3,10 +3,12 @@
 A *record* is one (method, k, seed) result: medoids, loss, iterations, swaps and run times. A paper plans
 its records and groups them into *work units* (records timed together, e.g. PAM and FastPAM1 interleaved
 over the timing repeats). After each unit the whole table is checkpointed, so a killed run resumes at the
-next unit and a finished workdir is not recomputed.
+next unit and a finished workdir is not recomputed. A finished run also writes every record's medoids and
+cluster labels to ``<workdir>/clusterings.npz`` (:func:`save_clusterings`).
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import Callable, Sequence
 
@@ -15,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import checkpoint, data, kmedoids, metrics as metrics_lib, training
+from common import checkpoint, data, distributed, kmedoids, metrics as metrics_lib, training
 
 Record = tuple[str, int, int]   # (method, k, seed)
 
@@ -111,6 +113,8 @@ def run_units(config, workdir: str, records: Sequence[Record], units: Sequence[l
             state = ckpt.restore_or(initial)
             start = int(state.step)
             if start >= len(units):
+                if not os.path.exists(clusterings_path(workdir)):
+                    save_clusterings(workdir, records, state, load_dissimilarity())
                 return state
             diss = load_dissimilarity()
             writer = metrics_lib.MetricsWriter(workdir)
@@ -127,9 +131,33 @@ def run_units(config, workdir: str, records: Sequence[Record], units: Sequence[l
                     progress.update(u + 1, force=(u + 1 == len(units)))
             finally:
                 writer.close()
+            save_clusterings(workdir, records, state, diss)
             return state
         finally:
             ckpt.close()
+
+
+def clusterings_path(workdir: str) -> str:
+    return os.path.join(workdir, "clusterings.npz")
+
+
+def save_clusterings(workdir: str, records: Sequence[Record], state: Results, diss: jax.Array) -> str:
+    """Writes ``clusterings.npz``: ``records`` [R] ("method/k<k>/s<seed>"), ``medoids`` [R, k_max] (-1 padded)
+    and ``labels`` [R, n] (the slot of each point's nearest medoid, a medoid in its own cluster; -1 for a
+    record without medoids). Load with ``np.load(path)``; no pickle. Written by process 0, atomically."""
+    path = clusterings_path(workdir)
+    if not distributed.is_chief():
+        return path
+    medoids = np.asarray(state.medoids)
+    labels = np.full((len(records), diss.shape[0]), -1, np.int32)
+    for j, (_, k, _) in enumerate(records):
+        if (medoids[j, :k] >= 0).all():
+            labels[j] = kmedoids.labels_of(diss, medoids[j, :k])
+    names = np.array([f"{m}/k{k}/s{s}" for m, k, s in records])
+    tmp = path + ".tmp.npz"
+    np.savez(tmp, records=names, medoids=medoids, labels=labels)
+    os.replace(tmp, path)
+    return path
 
 
 def load_table(config, workdir: str, records: Sequence[Record], n_units: int, initial: Results,

@@ -278,17 +278,28 @@ def test_kmedoids_records_resume_and_load(tmp_path):
     with jax.enable_x64(True):
         initial = kr.init_results(len(records), 3, repeats=2)
     workdir = str(tmp_path)
+    x = np.array([[0.0], [1.0], [5.0], [6.0], [9.0]])
+    load_diss = lambda: jnp.asarray(np.abs(x - x.T))
     with pytest.raises(FileNotFoundError, match="python -m papers.x.train"):
         kr.load_table(cfg, workdir, records, 2, initial, "papers.x.train")
-    kr.run_units(cfg, workdir, records, units[:1], initial, lambda: None, run_unit)
+    kr.run_units(cfg, workdir, records, units[:1], initial, load_diss, run_unit)
     with pytest.raises(RuntimeError, match="1/2 finished units"):
         kr.load_table(cfg, workdir, records, 2, initial, "papers.x.train")
-    kr.run_units(cfg, workdir, records, units, initial, lambda: None, run_unit)
+    assert (np.load(kr.clusterings_path(workdir))["labels"][2] == -1).all()   # record 2 not run yet
+    kr.run_units(cfg, workdir, records, units, initial, load_diss, run_unit)
     assert ran == [[0, 1], [2]]                           # the finished unit was not run again
     tab = kr.load_table(cfg, workdir, records, 2, initial, "papers.x.train")
     assert tab[("pam", 3, 1)]["loss"] == 2.0 and tab[("pam", 3, 1)]["time"] == pytest.approx(0.2)
     np.testing.assert_array_equal(tab[("fast", 2, 0)]["medoids"], [1, 2])
     assert kr.table_metrics(tab, 2)["fast/k2/s0/n_iter"] == 1
+    saved = np.load(kr.clusterings_path(workdir))         # medoids and labels of every record, no pickle
+    assert saved["records"].tolist() == ["pam/k2/s0", "fast/k2/s0", "pam/k3/s1"]
+    np.testing.assert_array_equal(saved["medoids"][1], [1, 2, -1])
+    np.testing.assert_array_equal(saved["labels"][1], [0, 0, 1, 1, 1])    # nearest of points 1 and 2
+    os.remove(kr.clusterings_path(workdir))
+    kr.run_units(cfg, workdir, records, units, initial, load_diss, run_unit)   # finished run: file restored
+    np.testing.assert_array_equal(np.load(kr.clusterings_path(workdir))["labels"], saved["labels"])
+    assert ran == [[0, 1], [2]]
 
 
 def test_kmedoids_records_interleaved_order_and_rows():

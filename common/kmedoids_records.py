@@ -160,6 +160,16 @@ def save_clusterings(workdir: str, records: Sequence[Record], state: Results, di
     return path
 
 
+def load_clusterings(workdir: str) -> dict[Record, tuple[np.ndarray, np.ndarray]]:
+    """``{(method, k, seed): (medoids [k], labels [n])}`` from a finished workdir's ``clusterings.npz``."""
+    with np.load(clusterings_path(workdir)) as f:
+        out = {}
+        for name, med, lab in zip(f["records"].tolist(), f["medoids"], f["labels"]):
+            m, k, s = name.split("/")
+            out[(m, int(k[1:]), int(s[1:]))] = (med[: int(k[1:])], lab)
+    return out
+
+
 def load_table(config, workdir: str, records: Sequence[Record], n_units: int, initial: Results,
                train_module: str) -> dict[Record, dict]:
     """The finished table as ``{(method, k, seed): {medoids, loss, n_iter, n_swap, time}}`` (time: median

@@ -296,6 +296,8 @@ def test_kmedoids_records_resume_and_load(tmp_path):
     assert saved["records"].tolist() == ["pam/k2/s0", "fast/k2/s0", "pam/k3/s1"]
     np.testing.assert_array_equal(saved["medoids"][1], [1, 2, -1])
     np.testing.assert_array_equal(saved["labels"][1], [0, 0, 1, 1, 1])    # nearest of points 1 and 2
+    med, labels = kr.load_clusterings(workdir)[("fast", 2, 0)]
+    assert med.tolist() == [1, 2] and labels.tolist() == [0, 0, 1, 1, 1]
     os.remove(kr.clusterings_path(workdir))
     kr.run_units(cfg, workdir, records, units, initial, load_diss, run_unit)   # finished run: file restored
     np.testing.assert_array_equal(np.load(kr.clusterings_path(workdir))["labels"], saved["labels"])

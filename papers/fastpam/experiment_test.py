@@ -5,6 +5,7 @@ import os
 import jax
 import numpy as np
 
+from common import kmedoids_records as records_lib
 from papers.fastpam import experiment
 from papers.fastpam.configs import default
 
@@ -23,15 +24,10 @@ def test_train_resume_evaluate(tmp_path):
     second = experiment.train(config, workdir)             # resumes: nothing left to do
     assert sum(1 for _ in open(os.path.join(workdir, "metrics.jsonl"))) == lines
     assert (second.medoids == first.medoids).all() and (second.loss == first.loss).all()
-    clusterings = np.load(os.path.join(workdir, "clusterings.npz"))      # medoids and labels of every record
-    records, _ = experiment.plan(config)
-    assert clusterings["records"].tolist() == [f"{m}/k{k}/s{s}" for m, k, s in records]
-    np.testing.assert_array_equal(clusterings["medoids"], first.medoids)
+    clusterings = records_lib.load_clusterings(workdir)       # medoids and labels of every record
     with jax.enable_x64(True):
-        diss = experiment.load_dissimilarity(config)
-    j = len(records) - 1
-    np.testing.assert_array_equal(clusterings["labels"][j],
-                                  np.argmin(np.asarray(diss)[:, first.medoids[j, :records[j][1]]], axis=1))
+        dist_to_medoids = np.asarray(experiment.load_dissimilarity(config))[:, clusterings[("pam", 3, 0)][0]]
+    np.testing.assert_array_equal(clusterings[("pam", 3, 0)][1], np.argmin(dist_to_medoids, axis=1))
     record = experiment.evaluate(config, workdir)
     saved = json.load(open(os.path.join(workdir, "eval.json")))
     assert [c["name"] for c in saved["claims"]] == CLAIMS == [c["name"] for c in record["claims"]]

@@ -11,7 +11,8 @@ vectorises better than FastPAM1's data-dependent row update); the READMEs report
 All three follow the tie rules of the JAX versions (a medoid is its own nearest medoid, ties go to the
 lowest medoid slot; the best swap is the first minimum in candidate-major order) and return the same
 medoids, iterations and swaps (tests). ``diss`` must be a symmetric [n, n] float array with zero
-diagonal: row c is read for the distances d(x_o, x_c) of candidate c.
+diagonal: row c is read for the distances d(x_o, x_c) of candidate c. Every entry point checks this
+(O(n^2)) unless called with ``check=False``; timings of the SWAP phase check once, outside the clock.
 
 Per SWAP iteration (n points, k medoids):
 - :func:`pam_swap`: Algorithm 1 (SWAP) of the FastPAM paper, the case analysis of Kaufman & Rousseeuw

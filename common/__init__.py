@@ -16,7 +16,8 @@
 - ``common.chaotic_systems`` 83 chaotic flows (equations, dysts metadata), batched RK4 in standardised time, noise
 - ``common.kmedoids``    k-medoids caches, TD, BUILD/LAB init; ``common.kmedoids_swap``: PAM / FastPAM1 / FastPAM2 SWAP;
   ``common.kmedoids_loops``: PAM / FastPAM1 / FasterPAM SWAP as scalar loops (numba, the papers' code style);
-  ``common.kmedoids_records``: checkpointed result tables of k-medoids runs (work units, loader)
+  ``common.kmedoids_records``: checkpointed result tables of k-medoids runs (work units, interleaved timing,
+  the shared BUILD + PAM/FastPAM1 unit, loader, clusterings.npz of medoids and labels)
 - ``common.pde``         spectral ETDRK4 for 1-D periodic semilinear PDEs (Allen-Cahn, Kuramoto-Sivashinsky, linear)
 
 Changing a public function means running every paper's tests (``make test``) in the same change.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from functools import partial
 from typing import Callable, Sequence
 
 import flax
@@ -17,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import checkpoint, data, distributed, kmedoids, metrics as metrics_lib, training
+from common import checkpoint, data, distributed, kmedoids, kmedoids_swap, metrics as metrics_lib, training
 
 Record = tuple[str, int, int]   # (method, k, seed)
 
@@ -82,6 +83,19 @@ def row(diss: jax.Array, medoids, n_iter, n_swap, times, loss=None) -> dict:
     return dict(medoids=medoids, loss=loss, n_iter=n_iter, n_swap=n_swap, times=list(times))
 
 
+def build_then_best_swaps(diss: jax.Array, k: int, max_iter: int, repeats: int) -> list[dict]:
+    """Rows of BUILD (timed once), then PAM and FastPAM1 SWAP (JAX kernels, ``common.kmedoids_swap``) from it,
+    compiled first and timed in interleaved repeats: ``[build, pam, fastpam1]``."""
+    start, t_build = timed(lambda: kmedoids.build(diss, k))
+    methods = ("pam", "fastpam1")
+    for m in methods:      # compile (one iteration) outside the timed runs
+        jax.block_until_ready(kmedoids_swap.best_swap_loop(diss, start, method=m, max_iter=1))
+    fns = {m: partial(kmedoids_swap.best_swap_loop, diss, start, method=m, max_iter=max_iter) for m in methods}
+    res, times = interleaved(fns, repeats)
+    return [row(diss, start, 0, 0, [t_build])] + [
+        row(diss, res[m].medoids, res[m].n_iter, res[m].n_swap, times[m]) for m in methods]
+
+
 def store(state: Results, rows: dict[int, dict]) -> Results:
     """Writes ``{record index: {medoids, loss, n_iter, n_swap, times}}`` into the table; one more unit done."""
     med, loss, n_iter, n_swap, times = (np.array(state.medoids), np.array(state.loss), np.array(state.n_iter),
@@ -142,9 +156,10 @@ def clusterings_path(workdir: str) -> str:
 
 
 def save_clusterings(workdir: str, records: Sequence[Record], state: Results, diss: jax.Array) -> str:
-    """Writes ``clusterings.npz``: ``records`` [R] ("method/k<k>/s<seed>"), ``medoids`` [R, k_max] (-1 padded)
-    and ``labels`` [R, n] (the slot of each point's nearest medoid, a medoid in its own cluster; -1 for a
-    record without medoids). Load with ``np.load(path)``; no pickle. Written by process 0, atomically."""
+    """Writes ``clusterings.npz``: per record j, ``methods[j]``, ``ks[j]``, ``seeds[j]``, ``medoids[j]`` [k_max]
+    (-1 padded) and ``labels[j]`` [n] (the slot of each point's nearest medoid, a medoid in its own cluster;
+    -1 for a record without medoids). Load with ``np.load(path)`` (no pickle) or :func:`load_clusterings`.
+    Written by process 0, atomically."""
     path = clusterings_path(workdir)
     if not distributed.is_chief():
         return path
@@ -153,9 +168,10 @@ def save_clusterings(workdir: str, records: Sequence[Record], state: Results, di
     for j, (_, k, _) in enumerate(records):
         if (medoids[j, :k] >= 0).all():
             labels[j] = kmedoids.labels_of(diss, medoids[j, :k])
-    names = np.array([f"{m}/k{k}/s{s}" for m, k, s in records])
+    methods, ks, seeds = zip(*records)
     tmp = path + ".tmp.npz"
-    np.savez(tmp, records=names, medoids=medoids, labels=labels)
+    np.savez(tmp, methods=np.array(methods), ks=np.array(ks), seeds=np.array(seeds), medoids=medoids,
+             labels=labels)
     os.replace(tmp, path)
     return path
 
@@ -163,11 +179,8 @@ def save_clusterings(workdir: str, records: Sequence[Record], state: Results, di
 def load_clusterings(workdir: str) -> dict[Record, tuple[np.ndarray, np.ndarray]]:
     """``{(method, k, seed): (medoids [k], labels [n])}`` from a finished workdir's ``clusterings.npz``."""
     with np.load(clusterings_path(workdir)) as f:
-        out = {}
-        for name, med, lab in zip(f["records"].tolist(), f["medoids"], f["labels"]):
-            m, k, s = name.split("/")
-            out[(m, int(k[1:]), int(s[1:]))] = (med[: int(k[1:])], lab)
-    return out
+        return {(str(m), int(k), int(s)): (med[:k], lab)
+                for m, k, s, med, lab in zip(f["methods"], f["ks"], f["seeds"], f["medoids"], f["labels"])}
 
 
 def load_table(config, workdir: str, records: Sequence[Record], n_units: int, initial: Results,

@@ -17,7 +17,6 @@ from common import claims as claims_lib, data as data_lib, kmedoids_records as r
 from common import kmedoids as core, kmedoids_loops as loops, kmedoids_swap as baseline
 from papers.fasterpam import eager, sampling
 
-SWAP_METHODS = ("pam", "fastpam1")
 EAGER_METHODS = ("fasterpam", "fasterpam_numpy", "rust_fasterpam", "rust_fasterpam_own", "fastclara",
                  "fastclarans", "fasterpam_loops")
 
@@ -58,8 +57,9 @@ def load_dissimilarity(config) -> jax.Array:
 def run_unit(config, diss, records, unit) -> dict[int, dict]:
     """Runs one work unit and returns {record index: {medoids, loss, n_iter, n_swap, times}}."""
     method, k, seed = records[unit[0]]
-    runners = {"build": _build_and_swaps, "speed_pam": _speed_pair_jax, "speed_loop_pam": _speed_pair_loops,
-               "rust_pam": _rust_pam}
+    if method == "build":
+        return dict(zip(unit, records_lib.build_then_best_swaps(diss, k, config.max_iter, config.repeats)))
+    runners = {"speed_pam": _speed_pair_jax, "speed_loop_pam": _speed_pair_loops, "rust_pam": _rust_pam}
     if method in runners:
         return runners[method](config, diss, k, unit)
     return _eager_methods(config, diss, k, seed, unit)
@@ -73,20 +73,6 @@ def _eager_row(diss, medoids, t_end, n_swap, max_iter, times) -> dict:
     """A row of an eager run, whose iterations are counted in passes over the data."""
     n = diss.shape[0]
     return records_lib.row(diss, medoids, eager.passes(int(t_end), n, int(n_swap), max_iter), n_swap, times)
-
-
-def _build_and_swaps(config, diss, k, unit) -> dict[int, dict]:
-    """BUILD, then PAM and FastPAM1 SWAP (JAX kernels) from it, timed in interleaved repeats."""
-    start, t_build = records_lib.timed(lambda: core.build(diss, k))
-    for m in SWAP_METHODS:      # compile (one iteration) outside the timed runs
-        jax.block_until_ready(baseline.best_swap_loop(diss, start, method=m, max_iter=1))
-    fns = {m: partial(baseline.best_swap_loop, diss, start, method=m, max_iter=config.max_iter)
-           for m in SWAP_METHODS}
-    res, times = records_lib.interleaved(fns, config.repeats)
-    out = {unit[0]: records_lib.row(diss, start, 0, 0, [t_build])}
-    for j, m in zip(unit[1:], SWAP_METHODS):
-        out[j] = records_lib.row(diss, res[m].medoids, res[m].n_iter, res[m].n_swap, times[m])
-    return out
 
 
 def _speed_pair_jax(config, diss, k, unit) -> dict[int, dict]:

@@ -57,7 +57,7 @@ def run_unit(config, diss, records, unit) -> dict[int, dict]:
     """Runs one work unit and returns {record index: {medoids, loss, n_iter, n_swap, times}}."""
     method, k, seed = records[unit[0]]
     if method == "build":
-        return _build_and_jax_swaps(config, diss, k, unit)
+        return dict(zip(unit, records_lib.build_then_best_swaps(diss, k, config.max_iter, config.repeats)))
     if method in LOOP_METHODS:
         return _loop_swaps(config, diss, k, unit)
     if method in RUST_METHODS:
@@ -66,19 +66,6 @@ def run_unit(config, diss, records, unit) -> dict[int, dict]:
         return _fastpam2_from_build(config, diss, k, unit)
     key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 1000 * k + seed)
     return {j: _seeded(config, diss, k, key, records[j][0]) for j in unit}
-
-
-def _build_and_jax_swaps(config, diss, k, unit) -> dict[int, dict]:
-    """BUILD, then PAM and FastPAM1 SWAP (JAX kernels) from it, timed in interleaved repeats."""
-    start, t_build = records_lib.timed(lambda: core.build(diss, k))
-    for m in SWAP_METHODS:      # compile (one iteration) outside the timed runs
-        jax.block_until_ready(swap.best_swap_loop(diss, start, method=m, max_iter=1))
-    fns = {m: partial(swap.best_swap_loop, diss, start, method=m, max_iter=config.max_iter) for m in SWAP_METHODS}
-    res, times = records_lib.interleaved(fns, config.repeats)   # both see the same machine load
-    out = {unit[0]: records_lib.row(diss, start, 0, 0, [t_build])}
-    for j, m in zip(unit[1:], SWAP_METHODS):
-        out[j] = records_lib.row(diss, res[m].medoids, res[m].n_iter, res[m].n_swap, times[m])
-    return out
 
 
 def _loop_swaps(config, diss, k, unit) -> dict[int, dict]:

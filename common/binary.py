@@ -10,7 +10,8 @@ gives the flags ``--config=papers/<slug>/configs/default.py:small`` (locked: an 
 unknown key such as ``--config.optim.lrr=1`` fails at once), ``--workdir`` and ``--check_data_only``, initialises
 jax.distributed when a launcher asks for it, runs ``check_data(config)`` (papers that read data sets: it
 raises ``common.data.DataNotFoundError`` naming every missing set and its config key, before any work),
-and calls ``fn(config, workdir)``.
+and calls ``fn(config, workdir)``. Eval binaries pass ``existing_run=True``: a workdir that holds no run
+(no ``config.json``) is refused before anything is written to it.
 """
 from __future__ import annotations
 
@@ -34,10 +35,25 @@ class _QuietLibraries(logging.Filter):
         return record.levelno >= logging.WARNING or not any(s in record.pathname for s in QUIET_LIBRARIES)
 
 
-def main(fn: Callable[[object, str], object], check_data: Callable[[object], None] | None = None) -> None:
+class NoRunError(FileNotFoundError):
+    """An eval binary was pointed at a workdir that holds no run."""
+
+
+def require_run(workdir: str, fn: Callable) -> None:
+    """Raises :class:`NoRunError` naming the train command when ``workdir`` has no ``config.json``."""
+    if os.path.exists(os.path.join(workdir, "config.json")):
+        return
+    train = fn.__module__.rsplit(".", 1)[0] + ".train"
+    raise NoRunError(f"{workdir} holds no run (no config.json); nothing was written there. Run "
+                     f"`python -m {train} --config=... --workdir={workdir}` first, or pass the workdir of a run.")
+
+
+def main(fn: Callable[[object, str], object], check_data: Callable[[object], None] | None = None,
+         existing_run: bool = False) -> None:
     """Defines --config/--workdir/--check_data_only, then runs ``check_data(config)`` (if given) and
     ``fn(config, workdir)`` under absl. ``--check_data_only`` stops after the data check (no workdir, no
-    jax.distributed), e.g. on a login node before a pod launch."""
+    jax.distributed), e.g. on a login node before a pod launch. ``existing_run``: refuse a workdir without
+    a run (eval binaries)."""
     config_flag = config_flags.DEFINE_config_file(
         "config", None, "path/to/configs/default.py:variant[,key=value...]", lock_config=True)
     workdir_flag = flags.DEFINE_string("workdir", None, "directory for checkpoints, metrics, eval.json, figures")
@@ -61,6 +77,8 @@ def main(fn: Callable[[object, str], object], check_data: Callable[[object], Non
             raise app.UsageError("--workdir is required (or pass --check_data_only)")
         distributed.initialize()
         workdir = os.path.abspath(os.path.expanduser(workdir_flag.value))
+        if existing_run:
+            require_run(workdir, fn)
         if check_data is not None:
             check_data(config_flag.value)
         fn(config_flag.value, workdir)

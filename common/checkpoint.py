@@ -66,11 +66,14 @@ def check_or_write_config(workdir: str, config, ignore: Iterable[str] = RESUMABL
 class Checkpointer:
     """Saves and restores one pytree (the train state) with an orbax CheckpointManager."""
 
-    def __init__(self, workdir: str, config=None, *, save_every: int = 1000, max_to_keep: int = 2):
+    def __init__(self, workdir: str, config=None, *, save_every: int = 1000, max_to_keep: int = 2,
+                 resumable: Iterable[str] = RESUMABLE_KEYS):
+        """``resumable``: top-level config keys a resumed run may change (a paper whose state depends on
+        ``log_every``, e.g. one checkpointed chunk per ``log_every`` steps, leaves it out)."""
         self.workdir = os.path.abspath(workdir)
         self.directory = os.path.join(self.workdir, "checkpoints")
         if config is not None:
-            check_or_write_config(self.workdir, config)
+            check_or_write_config(self.workdir, config, ignore=resumable)
         self.save_every = int(save_every)
         options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
         self.manager = ocp.CheckpointManager(self.directory, options=options)

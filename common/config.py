@@ -22,7 +22,7 @@ def split_arg(arg: str | None, default_variant: str = "small") -> tuple[str, dic
     """Splits ``"small,seed=3,optim.lr=1e-3"`` into ``("small", {"seed": 3, "optim.lr": 0.001})``."""
     if not arg:
         return default_variant, {}
-    parts = [p.strip() for p in arg.split(",") if p.strip()]
+    parts = [p.strip() for p in _split_top_level(arg) if p.strip()]
     variant, overrides = parts[0], {}
     if "=" in variant:
         raise ConfigError(f"config argument {arg!r} must start with a variant name, e.g. 'small,{variant}'")
@@ -32,6 +32,27 @@ def split_arg(arg: str | None, default_variant: str = "small") -> tuple[str, dic
         key, raw = (s.strip() for s in part.split("=", 1))
         overrides[key] = parse_value(raw)
     return variant, overrides
+
+
+def _split_top_level(arg: str) -> list[str]:
+    """Splits at commas outside brackets and quotes, so ``"small,sizes=(100,200)"`` keeps the tuple whole."""
+    parts, depth, quote, start = [], 0, None, 0
+    for i, ch in enumerate(arg):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(arg[start:i])
+            start = i + 1
+    if depth != 0 or quote:
+        raise ConfigError(f"config argument {arg!r} has an unclosed bracket or quote")
+    parts.append(arg[start:])
+    return parts
 
 
 def parse_value(raw: str) -> object:

@@ -47,3 +47,11 @@ def test_missing_data_set_is_a_clear_error_before_any_work(tmp_path):
     assert proc.returncode != 0
     assert "DataNotFoundError" in proc.stderr and "config.mil.data_dir" in proc.stderr
     assert not (tmp_path / "w" / "checkpoints").exists() and not (tmp_path / "w" / "results").exists()
+
+
+def test_eval_on_a_workdir_without_a_run_writes_nothing(tmp_path):
+    workdir = tmp_path / "typo"
+    proc = run_python(["-m", "papers.hopfield_layers.eval", SMOKE, f"--workdir={workdir}"], check=False)
+    assert proc.returncode != 0 and "holds no run" in proc.stderr
+    assert "papers.hopfield_layers.train" in proc.stderr
+    assert not workdir.exists()

@@ -30,6 +30,21 @@ def test_config_overrides_and_types():
     assert isinstance(cfg.optim.lr, float)
 
 
+def test_config_tuple_override_keeps_its_commas():
+    builders = _builders()
+    base = builders["small"]
+    builders["small"] = lambda: _with_sizes(base())
+    cfg = config.build_config("small,sizes=(100, 200,400),seed=2", builders)
+    assert (cfg.sizes, cfg.seed) == ((100, 200, 400), 2)
+    with pytest.raises(config.ConfigError, match="unclosed"):
+        config.build_config("small,sizes=(100,200", builders)
+
+
+def _with_sizes(c):
+    c.sizes = (1, 2)
+    return c
+
+
 @pytest.mark.parametrize("arg, match", [
     ("huge", "valid variants"), ("small,sed=3", "unknown config key 'sed'"),
     ("small,optim.lrr=1", "unknown config key"), ("small,seed", "key=value"),
@@ -79,8 +94,11 @@ def test_checkpoint_refuses_other_config_and_keeps_files(tmp_path):
     with pytest.raises(checkpoint.ConfigMismatchError, match="seed: saved 0, requested 1"):
         checkpoint.Checkpointer(str(tmp_path), other)
     assert (tmp_path / "config.json").read_text() == before
-    # Keys listed as resumable may change.
+    # Keys listed as resumable may change, unless the paper takes them off the list.
     checkpoint.Checkpointer(str(tmp_path), config.build_config("small,checkpoint_every=5", _builders())).close()
+    with pytest.raises(checkpoint.ConfigMismatchError, match="checkpoint_every"):
+        checkpoint.Checkpointer(str(tmp_path), config.build_config("small,checkpoint_every=5", _builders()),
+                                resumable=())
 
 
 def test_corrupt_checkpoint_is_a_clear_error_and_not_overwritten(tmp_path):

@@ -3,4 +3,4 @@ from common import binary
 from papers.causal_pinns import experiment
 
 if __name__ == "__main__":
-    binary.main(experiment.evaluate)
+    binary.main(experiment.evaluate, existing_run=True)

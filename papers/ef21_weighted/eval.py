@@ -6,4 +6,4 @@ from common import binary
 from papers.ef21_weighted import experiment
 
 if __name__ == "__main__":
-    binary.main(experiment.evaluate)
+    binary.main(experiment.evaluate, existing_run=True)

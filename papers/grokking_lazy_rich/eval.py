@@ -6,4 +6,4 @@ from common import binary
 from papers.grokking_lazy_rich import experiment
 
 if __name__ == "__main__":
-    binary.main(experiment.evaluate)
+    binary.main(experiment.evaluate, existing_run=True)

@@ -2,6 +2,7 @@
 import os
 
 import numpy as np
+import pytest
 import scipy.linalg
 
 from common import claims, testing
@@ -87,10 +88,65 @@ def test_adversarial_map_is_conjugate_and_blind_on_grid():
     assert not np.allclose(systems.adversarial_map(z, Q, a, om), systems.rotation_map(z, om), atol=1e-3)
 
 
+def test_grid_learner_returns_rotation_pair_with_closed_form_error():
+    """On F_Q's grid data EDMD returns the rotation's pair (exp(2 pi i w2), exp(2 pi i y)) with data residual
+    ~0; its eigenfunction error and true residual under F_Q equal the closed forms of the construction, and
+    res(z) is exactly the distance to the rotation eigenvalues the dictionary holds (so eigenvalue bounds
+    cannot fail on this data)."""
+    Q, a, om, K = 16, 0.25, (systems.GOLDEN, 0.4142135623730951), 2
+    psi = resdmd.fourier_dictionary_2d(K)
+    xy = systems.grid_points(Q, 4 * K + 2)
+    d = resdmd.fit(psi(xy), psi(systems.adversarial_map(xy, Q, a, om)))
+    lam, c = resdmd.edmd(d)
+    j = int(np.argmin(np.abs(lam - np.exp(2j * np.pi * om[1]))))
+    assert resdmd.pair_residuals(d, lam[j:j + 1], c[:, j:j + 1])[0] < 1e-12
+    quad = systems.grid_points(1024, 4) + 0.5 / np.array([1024, 4])        # midpoint rule on the torus
+    f = resdmd.eigenfunction_values(d, psi(quad), c[:, j])
+    f_next = resdmd.eigenfunction_values(d, psi(systems.adversarial_map(quad, Q, a, om)), c[:, j])
+    err = resdmd.eigenfunction_error(f, systems.adversarial_eigenfunction(quad, Q, a, om))
+    assert abs(err - systems.rotation_pair_error(Q, a, om[0])) < 1e-9
+    true_res = np.linalg.norm(f_next - lam[j] * f) / np.linalg.norm(f)
+    assert abs(true_res - systems.rotation_pair_true_residual(Q, a, om)) < 1e-9
+    assert systems.rotation_pair_error(Q, a, om[0]) > 0.4 and true_res > 0.3
+    eig = systems.torus_eigenvalues(om, K)
+    for z in (0.95 + 0.2j, -0.3 + 0.9j, 1.05j):
+        assert abs(resdmd.residual(d, z) - np.min(np.abs(eig - z))) < 1e-12
+
+
+def test_lorenz_snapshots_follow_the_database_system():
+    """Consecutive samples of one trajectory; each pair is 10 RK4 steps of Lorenz-63 with the database's
+    (sigma, rho, beta) = (10, 28, 2.667), checked against an independent numpy RK4."""
+    X, Y = systems.lorenz_snapshots(40, 0.1, 10, 0)
+    assert X.shape == Y.shape == (40, 3) and np.array_equal(X[1:], Y[:-1])
+    field = lambda x: np.stack([10 * (x[:, 1] - x[:, 0]), x[:, 0] * (28 - x[:, 2]) - x[:, 1],
+                                x[:, 0] * x[:, 1] - 2.667 * x[:, 2]], 1)
+    assert np.max(np.abs(systems.rk4(field, X, 0.1, 10) - Y)) < 1e-10
+
+
 def test_rk4_duffing_conserves_energy():
     X, Y = systems.duffing_snapshots(50, 2, 0.3, 0.0, 1.5, 0)
     energy = lambda x: 0.5 * x[:, 1] ** 2 - 0.5 * x[:, 0] ** 2 + 0.25 * x[:, 0] ** 4
     assert np.max(np.abs(energy(Y) - energy(X))) < 1e-6
+
+
+def test_polynomial_dictionary_is_exact_for_a_linear_map():
+    """Monomials of degree <= 3 span a Koopman-invariant subspace of x -> A x: E = 0, every EDMD pair has
+    residual ~0 and the eigenvalues are the products mu1^a mu2^b, a + b <= 3, of A's eigenvalues."""
+    A = np.array([[0.9, 0.2], [0.0, 0.6]])
+    psi = resdmd.polynomial_dictionary(3, scale=2.0)
+    x = np.random.default_rng(0).uniform(-2, 2, size=(300, 2))
+    assert psi(x).shape == (300, 10)
+    d = resdmd.fit(psi(x), psi(x @ A.T))
+    lam, c = resdmd.edmd(d)
+    assert np.max(np.abs(d.E)) < 1e-10 and np.max(resdmd.pair_residuals(d, lam, c)) < 1e-10
+    ref = [0.9 ** a * 0.6 ** b for t in range(4) for a in range(t + 1) for b in [t - a]]
+    assert np.allclose(np.sort(lam.real), np.sort(ref), atol=1e-9) and np.max(np.abs(lam.imag)) < 1e-9
+
+
+def test_padding_refuses_overflow():
+    assert np.array_equal(np.isnan(experiment._pad([1.0, 2.0], 4)), [False, False, True, True])
+    with pytest.raises(ValueError, match="max_points"):
+        experiment._pad(np.arange(5.0), 4)
 
 
 def _duffing_rbf_data(n_ic=150, n=25, seed=0):
@@ -175,6 +231,9 @@ def test_train_resume_and_evaluate(tmp_path):
     record = claims.read_eval(workdir)
     assert [c["name"] for c in record["claims"]] == CLAIMS
     assert record["metrics"]["rotation"]["max_dist_minus_bound"] <= 1e-12
+    for q in config.adversarial.stages:                # the measured error is the construction's closed form
+        am = record["metrics"]["adversarial"][str(q)]
+        assert abs(am["err_adv"] - am["err_closed_form"]) < 0.05 and am["bound_minus_dictionary_dist_max_abs"] < 1e-12
     for n in config.duffing.sizes:                     # grid residuals agree with the SVD form at the output
         assert record["metrics"]["duffing"][str(n)]["grid_vs_svd_max_abs"] < 1e-7
     for fig in record["figures"]:

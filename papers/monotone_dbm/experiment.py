@@ -1,6 +1,8 @@
 """Train and evaluate papers/monotone_dbm.
 
-``train_and_evaluate`` runs the work units in order, each resumable:
+``train_and_evaluate`` first checks the config and the workdir (``check_config``, the batch over the
+devices, ``config.json`` against a previous run's), before any work or write; then it runs the work
+units in order, each resumable:
   1. ``<workdir>/results/uniqueness.json`` (claim 1) and ``enumeration.json`` (claim 2), float64
      analyses of dense models (skipped when present);
   2. joint completion + classification training on digits (MNIST in the paper config) in the workdir
@@ -18,8 +20,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import orbax.checkpoint as ocp
 
-from common import checkpoint, claims, data, distributed, training
+from common import checkpoint, claims, data, distributed, sharding, training
+from common.config import ConfigError
 from common.training import TrainState
 from papers.monotone_dbm import analysis, model
 
@@ -40,8 +44,32 @@ def _dataset(dataset: str, data_dir: str, num_test: int, seed: int):
     raise ValueError(f"unknown dataset {dataset!r}; expected 'digits' or 'mnist'")
 
 
+IMAGE_SHAPES = {"digits": (8, 8), "mnist": (28, 28)}
+NUM_CLASSES = 10
+
+
+def check_config(config) -> None:
+    """Raises ConfigError when the model does not fit the data: the pixel layer must be the image grid with
+    one unit of ``data.num_bins`` categories per pixel, the last layer one unit of NUM_CLASSES categories,
+    and some pixels must be unobserved (0 <= data.observed < 1). Otherwise a larger num_bins one-hot encodes
+    pixels as all-zero clamps (NaN loss); a smaller one trains without complaint and fails in eval."""
+    d, layers = config.data, [tuple(int(v) for v in layer) for layer in config.model.layers]
+    if d.dataset not in IMAGE_SHAPES:
+        raise ConfigError(f"unknown data.dataset {d.dataset!r}; expected one of {sorted(IMAGE_SHAPES)}")
+    pixels = IMAGE_SHAPES[d.dataset] + (1, int(d.num_bins))
+    if layers[0] != pixels:
+        raise ConfigError(f"model.layers[0] = {layers[0]} must be the pixel layer {pixels} of {d.dataset} with "
+                          f"data.num_bins = {d.num_bins} categories (H, W, units per pixel, categories)")
+    if layers[-1] != (1, 1, 1, NUM_CLASSES):
+        raise ConfigError(f"model.layers[-1] = {layers[-1]} must be the label unit (1, 1, 1, {NUM_CLASSES})")
+    if not 0.0 <= d.observed < 1.0:
+        raise ConfigError(f"data.observed = {d.observed} must be in [0, 1): some pixels must be left to complete")
+
+
 def check_data(config) -> None:
-    """MNIST (data.dataset='mnist', both splits) before the analyses run; the bundled digits need nothing."""
+    """``check_config``, then MNIST (data.dataset='mnist', both splits) before the analyses run; the bundled
+    digits need nothing."""
+    check_config(config)
     d = config.data
     if d.dataset != "digits":
         data.check_all({"data.data_dir": lambda: _dataset(d.dataset, d.data_dir, d.num_test, config.seed)})
@@ -146,7 +174,28 @@ def run_analyses(config, workdir: str) -> dict:
     return out
 
 
+def check_train_workdir(config, workdir: str) -> None:
+    """Every check of a training run, before any work: the config (``check_config``), the batch over the
+    devices, and the workdir's ``config.json`` against this config (written here when absent: the run's
+    first write)."""
+    check_config(config)
+    sharding.check_batch_divisible(config.train.batch_size, sharding.make_mesh([(sharding.DATA, -1)]))
+    checkpoint.check_or_write_config(workdir, config)
+
+
+def check_eval_workdir(config, workdir: str) -> None:
+    """Every check of an evaluation, before any work or write: the config, a run in ``workdir`` with the same
+    config (its ``config.json``) and a finished checkpoint of it."""
+    check_config(config)
+    if not os.path.exists(os.path.join(workdir, "config.json")):
+        raise FileNotFoundError(f"{workdir} holds no run (no config.json): run the train binary first")
+    checkpoint.check_or_write_config(workdir, config)          # config.json exists: this only compares
+    if not ocp.utils.checkpoint_steps(os.path.join(workdir, "checkpoints")):
+        raise FileNotFoundError(f"no checkpoint in {workdir}: run the train binary first")
+
+
 def train_and_evaluate(config, workdir: str):
+    check_train_workdir(config, workdir)
     run_analyses(config, workdir)
     train(config, workdir)
     if jax.process_count() == 1:
@@ -270,6 +319,7 @@ def plot_completions(examples, num_bins: int, path: str) -> None:
 
 def evaluate(config, workdir: str) -> dict:
     """Measures the three claims from the saved analyses and the last checkpoint; writes eval.json."""
+    check_eval_workdir(config, workdir)
     res = run_analyses(config, workdir)
     state = restore_params(config, workdir)
     cm = completion_metrics(config, state.params)
@@ -292,15 +342,18 @@ def evaluate(config, workdir: str) -> dict:
         f"{u['unconstrained']['spread']:.2f}; naive on RBM: residual {u['rbm']['mf_residual']:.2f}, "
         f"spread {u['rbm']['spread']:.2f}",
         mono_ok and base_fail)
-    c2_ok = e["mf_residual"] < 1e-6 and e["kl_var"] <= e["restarts_best_kl_var"] + 1e-9
+    # both KLs: KL(q||p), the objective mean-field minimises, and the KL to the exact marginals
+    # sum_u KL(p_u||q_u) (the claim's wording), each against the best of the restarts on that measure
+    c2_ok = (e["mf_residual"] < 1e-6 and e["kl_var"] <= e["restarts_best_kl_var"] + 1e-9
+             and e["kl_marginals"] <= e["restarts_best_kl_marginals"] + 1e-9)
     c2 = claims.Claim(
         "enumeration",
         f"{config.enumeration.num_units} units x {config.enumeration.num_categories} categories: fixed point "
-        "satisfies q = softmax(Wq+b) to 1e-6; KL(q‖p) no worse than the best of "
-        f"{e['num_restarts']} naive mean-field restarts",
+        "satisfies q = softmax(Wq+b) to 1e-6; KL(q‖p) and the KL to the exact marginals, sum_u KL(p_u‖q_u), "
+        f"each no worse than the best of {e['num_restarts']} naive mean-field restarts",
         "global optimum of the mean-field objective (uniqueness)",
         f"residual {e['mf_residual']:.1e}; KL(q‖p) {e['kl_var']:.6f} vs best restart {e['restarts_best_kl_var']:.6f}; "
-        f"marginal KL {e['kl_marginals']:.2e} vs {e['restarts_kl_marginals_at_best']:.2e}",
+        f"marginal KL {e['kl_marginals']:.2e} vs best restart {e['restarts_best_kl_marginals']:.2e}",
         c2_ok)
     c3_ok = cm["test_accuracy"] > 0.8 and cm["completion_mse"] < 0.75 * cm["baseline_mse"]
     c3 = claims.Claim(

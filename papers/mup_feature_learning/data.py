@@ -13,39 +13,50 @@ import numpy as np
 from common.data import DataNotFoundError, require_path
 
 
+OMNIGLOT_HOW = ("Download images_background.zip and images_evaluation.zip from https://github.com/brendenlake/omniglot "
+                "(python/ folder), unzip both into one directory and pass it as --config.digits.data_dir=<dir>.")
+
+
 def require_omniglot(data_dir: str) -> list[str]:
-    """The two split directories of Omniglot under ``data_dir``, or DataNotFoundError saying where to get them."""
-    splits = [os.path.join(data_dir or "", s) for s in ("images_background", "images_evaluation")]
+    """The two split directories of Omniglot under ``data_dir``, or DataNotFoundError saying where to get them
+    (also when ``data_dir`` is unset)."""
+    root = require_path(data_dir, "Omniglot directory", OMNIGLOT_HOW)
+    splits = [os.path.join(root, s) for s in ("images_background", "images_evaluation")]
     missing = [s for s in splits if not os.path.isdir(s)]
     if missing:
-        raise DataNotFoundError(
-            f"Omniglot not found: {missing} do not exist. Download images_background.zip and "
-            "images_evaluation.zip from https://github.com/brendenlake/omniglot (python/ folder), unzip both "
-            "into one directory and pass it as --config.digits.data_dir=<dir> (config key digits.data_dir).")
+        raise DataNotFoundError(f"Omniglot not found: {missing} do not exist. {OMNIGLOT_HOW}")
     return splits
 
 
-def omniglot_pool(data_dir: str, image_size: int = 28, per_class: int = 20):
+def _omniglot_split(split: str, image_size: int, per_class: int) -> list[np.ndarray]:
+    """One array [per_class, image_size, image_size] (ink = 1) per character directory of ``split``."""
+    from PIL import Image
+    out = []
+    for alphabet in sorted(os.listdir(split)):
+        adir = os.path.join(split, alphabet)
+        for char in sorted(os.listdir(adir)):
+            cdir = os.path.join(adir, char)
+            files = sorted(f for f in os.listdir(cdir) if f.endswith(".png"))[:per_class]
+            out.append(np.stack([1.0 - np.asarray(Image.open(os.path.join(cdir, f)).convert("L")
+                                                  .resize((image_size, image_size)), np.float32) / 255.0
+                                 for f in files]))
+    return out
+
+
+def omniglot_pool(data_dir: str, image_size: int = 28, per_class: int = 20, rotate_train: bool = True):
     """Omniglot as [n_classes, 20, image_size**2] float32 in [0, 1] (ink = 1), and the number of training classes.
 
     Expects ``data_dir/images_background/<alphabet>/<character>/*.png`` (964 training characters) and
     ``data_dir/images_evaluation/...`` (659 test characters), the layout of github.com/brendenlake/omniglot.
     As in the paper's MAML setup (Finn et al.), every character is one class; images are resized to 28 x 28.
+    ``rotate_train``: the training characters rotated by 90, 180 and 270 degrees are new classes (the class
+    augmentation of the official code), placed after the originals, before the test classes.
     """
-    splits = require_omniglot(data_dir)
-    from PIL import Image
-    classes, n_train = [], 0
-    for split_i, split in enumerate(splits):
-        for alphabet in sorted(os.listdir(split)):
-            adir = os.path.join(split, alphabet)
-            for char in sorted(os.listdir(adir)):
-                cdir = os.path.join(adir, char)
-                files = sorted(f for f in os.listdir(cdir) if f.endswith(".png"))[:per_class]
-                imgs = [1.0 - np.asarray(Image.open(os.path.join(cdir, f)).convert("L")
-                                         .resize((image_size, image_size)), np.float32) / 255.0 for f in files]
-                classes.append(np.stack(imgs).reshape(len(imgs), -1))
-                n_train += split_i == 0
-    return np.stack(classes).astype(np.float32), n_train
+    background, evaluation = (_omniglot_split(s, image_size, per_class) for s in require_omniglot(data_dir))
+    if rotate_train:
+        background = background + [np.rot90(c, k, axes=(1, 2)) for k in (1, 2, 3) for c in background]
+    classes = np.stack(background + evaluation).astype(np.float32)
+    return classes.reshape(classes.shape[0], classes.shape[1], -1), len(background)
 
 
 def require_text8(data_dir: str) -> str:
@@ -66,13 +77,14 @@ def _require_analogy_file(path: str) -> str:
 
 
 def text8_tokens(data_dir: str, max_vocab: int, max_tokens: int = 0):
-    """text8 as an int32 token array over the ``max_vocab`` most frequent words (others dropped), and the vocab."""
+    """text8 as an int32 token array over the ``max_vocab`` most frequent words (others dropped; 0: every word),
+    and the vocab."""
     path = require_text8(data_dir)
     with open(path) as f:
         words = f.read().split()
     if max_tokens:
         words = words[:max_tokens]
-    vocab = [w for w, _ in collections.Counter(words).most_common(max_vocab)]
+    vocab = [w for w, _ in collections.Counter(words).most_common(max_vocab or None)]
     index = {w: i for i, w in enumerate(vocab)}
     return np.asarray([index[w] for w in words if w in index], np.int32), vocab
 

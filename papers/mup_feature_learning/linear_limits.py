@@ -113,6 +113,23 @@ def _transport(C, g, lr, kappa_u, kappa_v):
     return _apply_step(TC.T, g, lr, kappa_u, kappa_v).T
 
 
+def _apply_g_onehot(X, rows, chi, kappa_u, kappa_v):
+    """``_apply_g`` for g = E^T chi where E [b, d] holds the one-hot rows e_{rows_j}, without forming g [d, k].
+
+    g X_v = E^T (chi X_v) scatter-adds the b rows of chi X_v into rows ``rows`` (repeats add up);
+    g^T X_u = chi^T (E X_u) = chi^T X_u[rows]. O(b k m) instead of O(d k m); X [(d+k), m], chi [b, k].
+    """
+    d = X.shape[0] - chi.shape[1]
+    top = jnp.zeros((d, X.shape[1]), X.dtype).at[rows].add(kappa_u * (chi @ X[d:]))
+    return jnp.concatenate([top, kappa_v * (chi.T @ X[rows])], axis=0)
+
+
+def _transport_onehot(C, rows, chi, lr, kappa_u, kappa_v):
+    """T C T^T (as ``_transport``) for g = E^T chi with one-hot inputs E = one_hot(rows, d), in O((d+k) b k)."""
+    TC = C - lr * _apply_g_onehot(C, rows, chi, kappa_u, kappa_v)
+    return (TC.T - lr * _apply_g_onehot(TC.T, rows, chi, kappa_u, kappa_v)).T
+
+
 def _grad_g(C, x, labels):
     d, k = x.shape[1], C.shape[0] - x.shape[1]
     logits = x @ readout(C, d)
@@ -175,3 +192,14 @@ def limit_step_with_loss(C, x, loss_of_logits, lr, kappa_u, kappa_v):
     d = x.shape[1]
     loss, chi = jax.value_and_grad(loss_of_logits)(x @ readout(C, d))
     return _transport(C, x.T @ chi, lr, kappa_u, kappa_v), loss
+
+
+def limit_step_onehot(C, rows, in_dim: int, loss_of_logits, lr, kappa_u, kappa_v):
+    """``limit_step_with_loss`` for one-hot inputs x_j = e_{rows_j} in R^in_dim (Word2Vec's centre words).
+
+    The logits are the rows ``rows`` of M = C_uv, and g = X^T chi has at most b nonzero rows, so the step
+    never forms g [d, k]: O((d+k) b k) per step instead of O((d+k) d k) (``_transport_onehot``); exact.
+    Returns (C, loss).
+    """
+    loss, chi = jax.value_and_grad(loss_of_logits)(C[rows, in_dim:])
+    return _transport_onehot(C, rows, chi, lr, kappa_u, kappa_v), loss

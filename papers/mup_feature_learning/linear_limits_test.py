@@ -44,6 +44,27 @@ def test_structured_transport_equals_dense_step_matrix():
         np.testing.assert_allclose(structured, dense, rtol=1e-12, atol=1e-12)
 
 
+def test_onehot_step_equals_dense_step_matrix():
+    """``limit_step_onehot`` (g never formed, repeated rows) = T C T^T with the dense T of one-hot inputs."""
+    with jax.enable_x64(True):
+        V = 10                                    # d = k = V as in Word2Vec
+
+        @jax.jit
+        def both(rows, target):
+            z = jax.random.normal(jax.random.PRNGKey(3), (30, 2 * V))
+            C = z.T @ z / 30
+            loss = lambda lg: jnp.mean(jnp.sum((lg - target) ** 2, 1))
+            x = jax.nn.one_hot(rows, V, dtype=C.dtype)
+            chi = jax.grad(loss)(x @ ll.readout(C, V))
+            T = ll.step_matrix(x, chi, 0.7, 0.3, 2.0)
+            return ll.limit_step_onehot(C, rows, V, loss, 0.7, 0.3, 2.0), T @ C @ T.T, C
+
+        rows = jnp.asarray([1, 4, 4, 7, 1, 0])   # repeated centre words add up in g
+        (fast, loss), dense, C = both(rows, jax.random.normal(jax.random.PRNGKey(4), (6, V)))
+        assert float(jnp.max(jnp.abs(dense - C))) > 1e-2
+        np.testing.assert_allclose(fast, dense, rtol=1e-12, atol=1e-12)
+
+
 def test_finite_mup_network_is_the_recursion_from_its_empirical_covariance():
     """SGD and FO-MAML of a width-n μP network equal the μP∞ recursion started from its empirical C_0."""
     with jax.enable_x64(True):

@@ -133,6 +133,7 @@ def _sampler(c, task_seed: int):
     if c.family == "omniglot":
         from papers.mup_feature_learning import data as data_mod
         pool, n_train = data_mod.omniglot_pool(c.data_dir, c.image_size)
+        pool = jnp.asarray(pool)                            # indexed by traced class ids
         tr, te = jnp.arange(n_train), jnp.arange(n_train, pool.shape[0])
         return (lambda k, b: fs.class_pool_tasks(k, pool, tr, c.n_way, c.k_shot, c.q_query, b),
                 lambda k, b: fs.class_pool_tasks(k, pool, te, c.n_way, c.k_shot, c.q_query, b), pool.shape[-1])
@@ -293,8 +294,8 @@ def word2vec(c, seed: int) -> dict:
     def limit_run():
         def body(C, s):
             w, ctx, negs = batch_of(s)
-            return ll.limit_step_with_loss(C, onehot(w), lambda lg: w2v.sgns_loss(lg, ctx, negs), c.lr,
-                                           mc["kappa_u"], mc["kappa_v"])
+            return ll.limit_step_onehot(C, w, V, lambda lg: w2v.sgns_loss(lg, ctx, negs), c.lr,
+                                        mc["kappa_u"], mc["kappa_v"])
         C, losses = jax.lax.scan(body, ll.mup_limit_init(V, V, mc["sigma_u"], mc["sigma_v"]), jnp.arange(c.steps))
         # NTK∞: the embeddings never move, their Gram stays diagonal
         return losses, w2v.analogy_accuracy(C[:V, :V], questions), w2v.analogy_accuracy(jnp.eye(V), questions)

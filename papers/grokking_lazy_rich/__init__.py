@@ -8,7 +8,8 @@ Public API:
   kernel:     kernel_eigh, linearised_coefficients, linearised_train_loss, linearised_test_loss,
               predictor_statistics, predict (linearised model / K0 kernel regression)
   digits:     load_split, init_params, forward, centred_loss, accuracy, gd_step (MNIST-style variant)
-  experiment: train_and_evaluate, evaluate, alignment_targets (Fig. 5 label intervention)
+  experiment: train_and_evaluate, evaluate, alignment_targets (Fig. 5 label intervention), curve_shape (test loss
+              at the train fit, delay ratios at several thresholds)
 """
 from papers.grokking_lazy_rich.kernel import (kernel_eigh, linearised_coefficients, linearised_test_loss,
                                               linearised_train_loss, predict, predictor_statistics)

@@ -9,7 +9,7 @@ runs) fall below ``threshold`` x their initial value, and records one point of t
 NTK-alignment curves. The digits variant advances in the same chunk. ``common.training.run_loop`` drives the
 chunks with checkpoints, so a killed run resumes bit-identical and a second run on a finished workdir does
 nothing. ``evaluate`` adds the lazy baselines (linearised model, K0 kernel regression), a Monte-Carlo check of
-the closed form, the claims and the figures.
+the closed form, diagnostics of the stored curves' shape (``curve_shape``), the claims and the figures.
 """
 from __future__ import annotations
 
@@ -28,6 +28,14 @@ from common import distributed
 from common import metrics as metrics_lib
 from common import training
 from papers.grokking_lazy_rich import digits, kernel, model
+
+
+# Config keys a resumed run or an eval may change. ``log_every`` is not one: it sets the chunk size, and a
+# checkpointed step counts chunks, so another value would misread the stored state.
+RESUMABLE_KEYS = ("checkpoint_every", "max_to_keep")
+
+# Relative loss thresholds of the eval-only curve diagnostics (first crossings at log_every resolution).
+DIAGNOSTIC_THRESHOLDS = (0.5, 0.2, 0.15, 0.1)
 
 
 @flax.struct.dataclass
@@ -283,7 +291,8 @@ def train_and_evaluate(config, workdir: str):
     """Runs (or resumes) all GD runs in chunks with checkpoints, then evaluates."""
     with jax.enable_x64(True):
         task = build_task(config)
-        checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every)
+        checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every,
+                                             resumable=RESUMABLE_KEYS)
         writer = metrics_lib.MetricsWriter(workdir)
         state = checkpointer.restore_or(initial_state(config, task))
         state = training.run_loop(state, make_chunk_step(config), lambda step: task,
@@ -297,7 +306,7 @@ def train_and_evaluate(config, workdir: str):
 # ----------------------------------------------------------------------------- evaluation
 
 def load_state(config, workdir: str, task) -> State:
-    checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every)
+    checkpointer = ckpt_lib.Checkpointer(workdir, config, save_every=config.checkpoint_every, resumable=RESUMABLE_KEYS)
     if checkpointer.latest_step() is None:
         raise FileNotFoundError(f"no checkpoint in {workdir}: run papers.grokking_lazy_rich.train first")
     state = checkpointer.restore_or(initial_state(config, task))
@@ -317,68 +326,128 @@ def delay_ratio(t_tr: int, t_te: int, steps: int) -> tuple[float, bool]:
     return max(int(t_te), 1) / t_tr, True
 
 
+def first_logged_crossing(curve, threshold: float, log_every: int) -> int:
+    """First logged GD step (c * log_every, c >= 1) with curve[c] < threshold * curve[0]; -1 if none.
+    ``curve`` [C + 1] holds the loss after c chunks of ``log_every`` steps."""
+    below = np.flatnonzero(np.asarray(curve)[1:] < threshold * curve[0])
+    return int(below[0] + 1) * log_every if below.size else -1
+
+
+def curve_shape(train, test, log_every: int, steps: int, threshold: float) -> dict:
+    """Eval-only diagnostics of one run's stored train/test curves (resolution: log_every steps).
+
+    ``train_fit_step``: first logged step with the train loss below ``threshold`` x initial;
+    ``test_rel_at_train_fit``: the test loss there over its initial value (near 1 for the paper's picture, a
+    test loss still at its plateau when the train loss is fit; well below 1 for a test loss already falling);
+    ``min_test_rel``: the lowest test loss of the run over its initial value;
+    ``delay``: the delay ratio t_te / t_tr of the first logged crossings at each of DIAGNOSTIC_THRESHOLDS.
+    """
+    train, test = np.asarray(train), np.asarray(test)
+    fit = first_logged_crossing(train, threshold, log_every)
+    delay = {}
+    for thr in DIAGNOSTIC_THRESHOLDS:
+        t_tr, t_te = (first_logged_crossing(c, thr, log_every) for c in (train, test))
+        ratio, exact = delay_ratio(t_tr, t_te, steps)
+        delay[f"{thr:g}"] = {"t_tr": t_tr, "t_te": t_te, "ratio": ratio, "exact": exact}
+    return {"train_fit_step": fit,
+            "test_rel_at_train_fit": float(test[fit // log_every] / test[0]) if fit > 0 else float("nan"),
+            "min_test_rel": float(test.min() / test[0]), "delay": delay}
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2))
+def _gaussian_inputs(key, size: int, dim: int):
+    """[size, dim] fresh inputs x ~ N(0, I/D)."""
+    return jax.random.normal(key, (size, dim), jnp.float64) / jnp.sqrt(dim)
+
+
 def monte_carlo_test_loss(predict_fn, beta, target_scale, key, n, batch=10000):
     """Mean and standard error of (f(x) - y(x))^2 over n fresh x ~ N(0, I/D)."""
     D = beta.shape[0]
     sq = []
     for i in range(0, n, batch):
-        x = jax.random.normal(jax.random.fold_in(key, i), (min(batch, n - i), D), jnp.float64) / jnp.sqrt(D)
+        x = _gaussian_inputs(jax.random.fold_in(key, i), min(batch, n - i), D)
         sq.append(np.asarray((predict_fn(x) - model.target(x, beta, target_scale)) ** 2))
     sq = np.concatenate(sq)
     return float(sq.mean()), float(sq.std() / np.sqrt(len(sq)))
+
+
+_centred_network = jax.jit(model.centred_network)
+_kernel_predict = jax.jit(kernel.predict)
+
+
+@functools.partial(jax.jit, static_argnames="n_align")
+def lazy_baselines(W0, X, y, beta, Y_align, ts, eps, c, target_scale, n_align):
+    """The lazy references in one compiled function (kernel.py): the linearised model's train and test loss
+    after each step count in ``ts`` [T], K0 ridgeless regression (t = inf: its coefficients and test MSE), the
+    stability c lambda_max of the linearised GD, and the initial NTK-label alignment of y and of each row of
+    ``Y_align`` [G, >= n_align] on the first ``n_align`` training points."""
+    lam, U = kernel.kernel_eigh(W0, X, eps)
+    test = lambda t: kernel.linearised_test_loss(lam, U, y, c, t, W0, X, beta, eps, target_scale)
+    K = model.ntk(W0, X[:n_align], X[:n_align], eps)
+    return {"k0_mse": test(jnp.inf), "k0_coefficients": kernel.linearised_coefficients(lam, U, y, c, jnp.inf),
+            "stability": c * lam[-1], "k0_align": model.kernel_alignment(K, y[:n_align]),
+            "align_runs_alignment": jax.vmap(lambda z: model.kernel_alignment(K, z))(Y_align[:, :n_align]),
+            "lin_train": jax.lax.map(lambda t: kernel.linearised_train_loss(lam, U, y, c, t), ts),
+            "lin_test": jax.lax.map(test, ts)}
 
 
 def compute_metrics(config, task, state) -> dict:
     X, y, W0, beta = task["X"], task["y"], task["W0"], task["beta"]
     steps, L, e = config.steps, config.log_every, config.eps
     C = num_chunks(config)
-    # lazy baselines: the linearised model (exact GD solution in function space) and K0 regression
-    lam, U = kernel.kernel_eigh(W0, X, e)
+    # lazy baselines: the linearised model (exact GD solution in function space) at every logged step and at
+    # each run's plateau step, and K0 regression
     c = 2.0 * config.eta0 / config.n_train
-    n = config.align_points
-    lin_test = lambda t: float(kernel.linearised_test_loss(lam, U, y, c, t, W0, X, beta, e, config.target_scale))
-    k0_mse = lin_test(jnp.inf)
-    m: dict = {"runs": [], "k0": {"k0_mse": k0_mse, "stability": float(c * lam[-1]),
-                                  "k0_align": float(model.kernel_alignment(model.ntk(W0, X[:n], X[:n], e), y[:n]))},
-               "lin_curves": {"train": [float(kernel.linearised_train_loss(lam, U, y, c, float(k * L)))
-                                        for k in range(C + 1)],
-                              "test": [lin_test(float(k * L)) for k in range(C + 1)]}}
+    t_plateau = [int(t) for t in state.t_tr_plateau]
+    ts = np.array([k * L for k in range(C + 1)] + [max(t, 0) for t in t_plateau], np.float64)
+    base = jax.tree.map(np.asarray, lazy_baselines(W0, X, y, beta, task["y_al"], ts, e, c, config.target_scale,
+                                                   n_align=config.align_points))
+    k0_mse = float(base["k0_mse"])
+    m: dict = {"runs": [], "k0": {"k0_mse": k0_mse, "stability": float(base["stability"]),
+                                  "k0_align": float(base["k0_align"])},
+               "lin_curves": {"train": base["lin_train"][:C + 1].tolist(), "test": base["lin_test"][:C + 1].tolist()}}
     for j, a in enumerate(config.alphas):
         ratio, exact = delay_ratio(int(state.t_tr[j]), int(state.t_te[j]), steps)
-        t_pl = int(state.t_tr_plateau[j])
+        t_pl = t_plateau[j]
         m["runs"].append({
             "alpha": float(a), "t_tr": int(state.t_tr[j]), "t_te": int(state.t_te[j]),
             "delay_ratio": ratio, "ratio_exact": exact,
             "final_train": float(state.curves["train"][j, -1]), "final_test": float(state.curves["test"][j, -1]),
             "initial_test": float(state.curves["test"][j, 0]),
             "t_train_plateau": t_pl, "test_at_plateau": float(state.te_at_plateau[j]),
-            "linearised_test_at_plateau": lin_test(float(t_pl)) if t_pl >= 0 else float("nan"),
+            "linearised_test_at_plateau": float(base["lin_test"][C + 1 + j]) if t_pl >= 0 else float("nan"),
             "k0_regression_mse": k0_mse, "initial_ntk_alignment": m["k0"]["k0_align"],
             "final_ntk_alignment": float(state.curves["ntk_align"][j, -1]),
+            "curve_shape": curve_shape(state.curves["train"][j], state.curves["test"][j], L, steps,
+                                       config.threshold),
         })
+        shape = m["runs"][-1]["curve_shape"]
+        fit = shape["train_fit_step"]
+        shape["test_at_train_fit_over_k0"] = (float(state.curves["test"][j, fit // L]) / k0_mse if fit > 0
+                                              else float("nan"))
     # alignment intervention (Fig. 5 style): same network, data and alpha, labels along the top NTK eigenvector
-    K0 = model.ntk(W0, X[:n], X[:n], e)
     m["align_runs"] = []
     for j, g in enumerate(config.align_mix):
         ratio, exact = delay_ratio(int(state.al_t_tr[j]), int(state.al_t_te[j]), steps)
         m["align_runs"].append({
             "mix": float(g), "alpha": float(config.align_alpha),
-            "initial_ntk_alignment": float(model.kernel_alignment(K0, task["y_al"][j, :n])),
+            "initial_ntk_alignment": float(base["align_runs_alignment"][j]),
             "t_tr": int(state.al_t_tr[j]), "t_te": int(state.al_t_te[j]), "delay_ratio": ratio, "ratio_exact": exact,
             "final_train_rel": float(state.al_curves["train"][j, -1] / state.al_curves["train"][j, 0]),
             "final_test_rel": float(state.al_curves["test"][j, -1] / state.al_curves["test"][j, 0]),
+            "curve_shape": curve_shape(state.al_curves["train"][j], state.al_curves["test"][j], L, steps,
+                                       config.threshold),
         })
     # Closed form vs Monte Carlo: the network at alpha = 1 (or the middle of the grid) and K0 regression.
     key = jax.random.PRNGKey(config.seed + 12345)
     j = min(range(len(config.alphas)), key=lambda i: abs(np.log(config.alphas[i])))
     a = float(config.alphas[j])
     W = model.weights_from_reduced(W0, state.A[j], state.b[j])
-    mc, se = monte_carlo_test_loss(lambda x: model.centred_network(W, W0, x, a, e), beta, config.target_scale, key,
-                                   config.n_monte_carlo)
+    mc, se = monte_carlo_test_loss(functools.partial(_centred_network, W, W0, alpha=a, eps=e), beta,
+                                   config.target_scale, key, config.n_monte_carlo)
     cf = float(model.test_loss_of_weights(W, W0, beta, a, e, config.target_scale))
-    a_inf = kernel.linearised_coefficients(lam, U, y, c, jnp.inf)
-    mc_k, se_k = monte_carlo_test_loss(lambda x: kernel.predict(a_inf, W0, X, x, e), beta,
-                                       config.target_scale, jax.random.fold_in(key, 1), config.n_monte_carlo)
+    mc_k, se_k = monte_carlo_test_loss(functools.partial(_kernel_predict, base["k0_coefficients"], W0, X, eps=e),
+                                       beta, config.target_scale, jax.random.fold_in(key, 1), config.n_monte_carlo)
     m["monte_carlo"] = {"alpha": a, "network_closed_form": cf, "network_mc": mc, "network_mc_se": se,
                         "k0_closed_form": k0_mse, "k0_mc": mc_k, "k0_mc_se": se_k}
     # digits variant
@@ -398,6 +467,12 @@ def _fmt_ratio(r):
     return f"{r['delay_ratio']:.1f}" if r["ratio_exact"] else f">={r['delay_ratio']:.1f}"
 
 
+def _fit_note(r) -> str:
+    """Where the test loss stands when the train loss is fit (curve_shape), for the claims' 'ours' text."""
+    sh = r["curve_shape"]
+    return f"test at the train fit (step {sh['train_fit_step']}) {sh['test_rel_at_train_fit']:.0%} of initial"
+
+
 def build_claims(config, m: dict) -> list[claims_lib.Claim]:
     grid = sorted(m["runs"], key=lambda r: r["alpha"])
     cl = []
@@ -412,20 +487,25 @@ def build_claims(config, m: dict) -> list[claims_lib.Claim]:
         f"t_te/t_tr (first step below {config.threshold:g} x initial loss) <= 2 at the smallest alpha, >= 10 with "
         "the test loss actually falling at a large alpha, non-decreasing over the alpha grid",
         "grokking at large alpha, none at small alpha (Fig. 1, 3a)",
-        "; ".join(f"a={r['alpha']:g}: t_tr={r['t_tr']}, t_te={r['t_te']}, ratio {_fmt_ratio(r)}" for r in grid),
+        "; ".join(f"a={r['alpha']:g}: t_tr={r['t_tr']}, t_te={r['t_te']}, ratio {_fmt_ratio(r)}" for r in grid)
+        + "".join(f"; a={r['alpha']:g}: {_fit_note(r)}, K0 regression "
+                  f"{r['k0_regression_mse'] / r['initial_test']:.0%}" for r in groks),
         small_ok and bool(groks) and monotone))
     # 2. plateau = K0 regression
     lazy = grid[-1]
     rel = abs(lazy["test_at_plateau"] / lazy["k0_regression_mse"] - 1.0)
+    rel_lin = abs(lazy["test_at_plateau"] / lazy["linearised_test_at_plateau"] - 1.0)
     cl.append(claims_lib.Claim(
         "2_plateau_is_k0_regression",
         f"at the laziest alpha={lazy['alpha']:g}, the test loss when the train loss first reaches "
-        f"{config.plateau_threshold:g} x initial equals the K0 kernel-regression test MSE within 10%",
+        f"{config.plateau_threshold:g} x initial equals the K0 kernel-regression test MSE and the linearised "
+        "model's test loss at that step, each within 10%",
         "plateau at the K0 regression MSE (Fig. 1)",
         f"plateau {lazy['test_at_plateau']:.4f} at step {lazy['t_train_plateau']}; K0 regression "
         f"{lazy['k0_regression_mse']:.4f} (rel. diff {rel:.1%}); linearised model at that step "
-        f"{lazy['linearised_test_at_plateau']:.4f}",
-        lazy["t_train_plateau"] >= 0 and rel <= 0.10))
+        f"{lazy['linearised_test_at_plateau']:.4f} (rel. diff {rel_lin:.1%}); lowest test loss of this run "
+        f"{lazy['curve_shape']['min_test_rel']:.0%} of initial",
+        lazy["t_train_plateau"] >= 0 and rel <= 0.10 and rel_lin <= 0.10))
     # 3. closed form vs Monte Carlo
     mc = m["monte_carlo"]
     ok, parts = True, []
@@ -452,7 +532,7 @@ def build_claims(config, m: dict) -> list[claims_lib.Claim]:
         "test loss) goes from >= 10 (test falling below threshold) at the lowest alignment to <= 2 at the highest",
         "labels on top NTK eigenvectors: no grokking; misaligned labels: grokking (Fig. 5, Sec. 5)",
         "; ".join(f"mix={r['mix']:g}: align {r['initial_ntk_alignment']:.3f}, t_tr={r['t_tr']}, t_te={r['t_te']}, "
-                  f"ratio {_fmt_ratio(r)}" for r in sweep),
+                  f"ratio {_fmt_ratio(r)}, {_fit_note(r)}" for r in sweep),
         align_up and base_groks and removed))
     return cl
 
@@ -529,7 +609,7 @@ def evaluate(config, workdir: str) -> dict:
     """Reads the finished runs, adds the lazy baselines and the Monte-Carlo check, writes eval.json + figures."""
     with jax.enable_x64(True):
         task = build_task(config)
-        state = load_state(config, workdir, task)
+        state = jax.tree.map(np.asarray, load_state(config, workdir, task))   # host copies: indexing is free
         m = compute_metrics(config, task, state)
         cl = build_claims(config, m)
         figures = []

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from common import checkpoint as ckpt_lib
 from common import metrics as metrics_lib
 from papers.grokking_lazy_rich import experiment, kernel, model
 from papers.grokking_lazy_rich.configs import default as default_config
@@ -110,6 +111,22 @@ def test_delay_ratio_and_lower_bound():
     assert np.isnan(experiment.delay_ratio(-1, -1, 1000)[0])
 
 
+def test_curve_shape_tells_a_plateau_from_a_steady_decline():
+    """A test loss that waits at its plateau while the train loss is fit, then drops (the paper's picture),
+    against one that falls steadily: same 10% crossings, different shape."""
+    train = np.array([1.0, 0.3, 0.05, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01])
+    plateau = np.array([1.0, 0.95, 0.9, 0.9, 0.9, 0.9, 0.9, 0.05, 0.05])
+    steady = np.array([1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.13, 0.09, 0.08])
+    p, s = (experiment.curve_shape(train, t, 10, 80, 0.1) for t in (plateau, steady))
+    assert p["train_fit_step"] == s["train_fit_step"] == 20
+    assert p["delay"]["0.1"] == s["delay"]["0.1"] == {"t_tr": 20, "t_te": 70, "ratio": 3.5, "exact": True}
+    assert p["test_rel_at_train_fit"] == 0.9 and s["test_rel_at_train_fit"] == 0.5
+    assert p["delay"]["0.5"]["ratio"] == 7.0 and s["delay"]["0.5"]["ratio"] == 3.0   # t_te 70 / 30, t_tr 10
+    assert s["min_test_rel"] == 0.08
+    never = experiment.curve_shape(train, np.full(9, 1.0), 10, 80, 0.1)
+    assert never["delay"]["0.2"] == {"t_tr": 20, "t_te": -1, "ratio": 4.0, "exact": False}
+
+
 # ----------------------------------------------------------------------------- end to end
 
 @pytest.fixture(scope="module")
@@ -141,6 +158,19 @@ def test_end_to_end_train_resume_eval(smoke_run):
     for r in m["runs"]:
         assert r["t_tr"] > 0 and r["final_train"] < 0.1 * r["final_test"] + 1.0
     assert len(m["digits"]) == len(config.digits.alphas)
+
+
+def test_other_log_every_on_a_finished_workdir_is_a_config_mismatch(smoke_run):
+    """log_every sets the chunk size that a checkpointed step counts, so it is not a resumable key."""
+    config, workdir, _ = smoke_run
+    other = default_config.get_config("smoke")
+    other.log_every = config.log_every * 2
+    lines_before = open(os.path.join(workdir, "metrics.jsonl")).read()
+    with pytest.raises(ckpt_lib.ConfigMismatchError, match="log_every"):
+        experiment.train_and_evaluate(other, workdir)
+    with pytest.raises(ckpt_lib.ConfigMismatchError, match="log_every"):
+        experiment.evaluate(other, workdir)
+    assert open(os.path.join(workdir, "metrics.jsonl")).read() == lines_before
 
 
 def test_reduced_dynamics_equal_weight_space_gd(problem):

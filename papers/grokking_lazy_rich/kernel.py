@@ -25,12 +25,13 @@ def kernel_eigh(W0, X, eps):
 
 
 def linearised_coefficients(lam, U, y, c, t):
-    """a(t) [P] of the linearised model after t GD steps (t = jnp.inf: kernel regression a = K^{-1} y)."""
+    """a(t) [P] of the linearised model after t GD steps (t = jnp.inf: kernel regression a = K^{-1} y).
+    ``t`` may be traced, so one compiled function serves every t."""
     proj = U.T @ y
-    if jnp.isinf(t):
-        gain = 1.0 / lam
-    else:
-        gain = (1.0 - (1.0 - c * lam) ** t) / lam
+    t = jnp.asarray(t, lam.dtype)
+    at_inf = jnp.isinf(t)
+    finite = (1.0 - (1.0 - c * lam) ** jnp.where(at_inf, 0.0, t)) / lam
+    gain = jnp.where(at_inf, 1.0 / lam, finite)
     return U @ (gain * proj)
 
 

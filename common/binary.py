@@ -11,7 +11,7 @@ unknown key such as ``--config.optim.lrr=1`` fails at once), ``--workdir`` and `
 jax.distributed when a launcher asks for it, runs ``check_data(config)`` (papers that read data sets: it
 raises ``common.data.DataNotFoundError`` naming every missing set and its config key, before any work),
 and calls ``fn(config, workdir)``. Eval binaries pass ``existing_run=True``: a workdir that holds no run
-(no ``config.json``) is refused before anything is written to it.
+(no ``config.json`` in it or in a subdirectory) is refused before anything is written to it.
 """
 from __future__ import annotations
 
@@ -39,9 +39,18 @@ class NoRunError(FileNotFoundError):
     """An eval binary was pointed at a workdir that holds no run."""
 
 
-def require_run(workdir: str, fn: Callable) -> None:
-    """Raises :class:`NoRunError` naming the train command when ``workdir`` has no ``config.json``."""
+def has_run(workdir: str) -> bool:
+    """Whether ``workdir`` holds a run: a ``config.json`` in it or in one of its subdirectories (papers that
+    train several models keep one run per subdirectory)."""
     if os.path.exists(os.path.join(workdir, "config.json")):
+        return True
+    return os.path.isdir(workdir) and any(
+        os.path.exists(os.path.join(workdir, d, "config.json")) for d in os.listdir(workdir))
+
+
+def require_run(workdir: str, fn: Callable) -> None:
+    """Raises :class:`NoRunError` naming the train command when ``workdir`` holds no run (:func:`has_run`)."""
+    if has_run(workdir):
         return
     train = fn.__module__.rsplit(".", 1)[0] + ".train"
     raise NoRunError(f"{workdir} holds no run (no config.json); nothing was written there. Run "

@@ -363,3 +363,15 @@ def test_assert_rerun_redoes_nothing_catches_new_metrics_and_changed_state(tmp_p
         testing.assert_rerun_redoes_nothing(rerun_writing_metrics, load, workdir)
     with pytest.raises(AssertionError):
         testing.assert_rerun_redoes_nothing(lambda: state.__setitem__("x", np.ones(3)), load, workdir)
+
+
+def test_has_run_finds_config_in_the_workdir_or_a_subdirectory(tmp_path):
+    from common import binary
+    assert not binary.has_run(str(tmp_path / "absent"))
+    assert not binary.has_run(str(tmp_path))
+    (tmp_path / "gauss").mkdir()
+    assert not binary.has_run(str(tmp_path))
+    (tmp_path / "gauss" / "config.json").write_text("{}")
+    assert binary.has_run(str(tmp_path))
+    (tmp_path / "config.json").write_text("{}")
+    assert binary.has_run(str(tmp_path))

@@ -230,14 +230,16 @@ def _backward_solve(A: SparseMatrix, r: jax.Array, omega) -> jax.Array:
 def ssor_preconditioner(A: SparseMatrix, omega):
     """r -> M^{-1} r for the SSOR preconditioner of a symmetric A, 0 < omega < 2:
 
-        M = omega / (2 - omega) * (D/omega + L) D^{-1} (D/omega + U)
-          = (D + omega L) D^{-1} (D + omega U) / (omega (2 - omega)),
+        M = omega / (2 - omega) * (D/omega + U) D^{-1} (D/omega + L)
+          = (D + omega U) D^{-1} (D + omega L) / (omega (2 - omega)),
 
-    applied as a forward and a backward triangular solve (symmetric positive definite when A is).
+    the orientation of MATLAB ``pcg(A, b, tol, maxit, M1, M2)`` with M1 = (D + omega L)' D^{-1} and
+    M2 = (D + omega L) / (omega (2 - omega)) (official ``solvers/ssor_pcg.m`` of Khodak et al.), applied as
+    a backward and then a forward triangular solve (symmetric positive definite when A is).
     """
     def apply(r):
-        y = _forward_solve(A, r, omega)
-        return (2 - omega) / omega * _backward_solve(A, A.diag * y, omega)
+        z = _backward_solve(A, r, omega)
+        return (2 - omega) / omega * _forward_solve(A, A.diag * z, omega)
     return apply
 
 
@@ -384,11 +386,11 @@ def ssor_pcg_solve_laplacian_2d(b: jax.Array, shift, omega, *, tol: float = 1e-8
     def apply_A(Y):
         return -_skew_residual(Y, jnp.zeros_like(Y), d, mask)
 
-    def apply_M_inv(R):
+    def apply_M_inv(R):                                  # backward, then forward (ssor_preconditioner)
         Z = jnp.zeros_like(R)
-        y = _skew_sweep(Z, R, d, omega, mask, forward=True, relax_old=False)
-        z = _skew_sweep(Z, d * y, d, omega, mask, forward=False, relax_old=False)
-        return (2 - omega) / omega * z
+        z = _skew_sweep(Z, R, d, omega, mask, forward=False, relax_old=False)
+        y = _skew_sweep(Z, d * z, d, omega, mask, forward=True, relax_old=False)
+        return (2 - omega) / omega * y
 
     res = pcg_solve(apply_A, _to_skew(b, m), apply_M_inv, tol=tol, maxiter=maxiter)
     return res._replace(x=_from_skew(res.x, m))

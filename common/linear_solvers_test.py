@@ -47,14 +47,15 @@ def reference_sor(S, b, omega, tol, maxiter=10000):
 
 
 def reference_ssor_pcg(S, b, omega, tol):
-    """scipy CG with the SSOR preconditioner applied by two sparse triangular solves; counts iterations."""
+    """scipy CG with the SSOR preconditioner M = (D + wU) D^-1 (D + wL) / (w (2 - w)) (official ssor_pcg.m)
+    applied by two sparse triangular solves; counts iterations."""
     d = S.diagonal()
     lower = (sp.tril(S, -1) + sp.diags(d / omega)).tocsr()
     upper = (sp.triu(S, 1) + sp.diags(d / omega)).tocsr()
 
     def m_inv(r):
-        y = spl.spsolve_triangular(lower, r, lower=True)
-        return (2 - omega) / omega * spl.spsolve_triangular(upper, d * y, lower=False)
+        z = spl.spsolve_triangular(upper, r, lower=False)
+        return (2 - omega) / omega * spl.spsolve_triangular(lower, d * z, lower=True)
 
     n = len(b)
     count = [0]
@@ -111,10 +112,10 @@ def test_ssor_pcg_matches_scipy_cg_with_ssor_preconditioner():
         assert bool(res.converged)
         assert np.linalg.norm(b - S @ np.asarray(res.x)) < tol * np.linalg.norm(b)
         np.testing.assert_allclose(res.x, x_true, atol=1e-6)
-    # the preconditioner is the inverse of M = (D + wL) D^-1 (D + wU) / (w (2 - w))
+    # the preconditioner is the inverse of MATLAB's M1 M2 with M1 = (D + wL)' D^-1, M2 = (D + wL) / (w (2 - w))
     D = np.diag(S.diagonal())
-    M = (D + omega * np.tril(S.toarray(), -1)) @ np.linalg.inv(D) @ (D + omega * np.triu(S.toarray(), 1))
-    M /= omega * (2 - omega)
+    X = D + omega * np.tril(S.toarray(), -1)
+    M = X.T @ np.linalg.inv(D) @ X / (omega * (2 - omega))
     r = np.random.default_rng(5).standard_normal(m * m)
     np.testing.assert_allclose(ls.ssor_preconditioner(ls.from_scipy(S), omega)(jnp.asarray(r)),
                                np.linalg.solve(M, r), rtol=1e-10, atol=1e-12)

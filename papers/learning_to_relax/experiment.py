@@ -8,6 +8,9 @@ the next unit; a second run on a finished workdir does nothing):
 * ``<dist>/<trial>``: one sequence of T instances from the context distribution ``dist``: the [T, K]
   SOR cost table of the grid, the cost of the instance-optimal omega*(c_t), and the arms that
   Tsallis-INF and ChebCB chose (each reads only the costs of the arms it played).
+* ``heat`` (when ``heat.run``): the heat-equation sequence (heat.py): its [T, K] SOR cost table (each solve
+  warm-started from the previous state), omega*(c_t), and the arms of ``heat.trials`` runs of each learner
+  (ChebCB's context: the diffusion coefficient).
 
 ``evaluate`` reads the state, computes the baselines (Gauss-Seidel = omega 1, best fixed omega in
 hindsight, instance-optimal omega), the claims and the figures.
@@ -24,7 +27,10 @@ import numpy as np
 from common import claims as claims_lib
 from common import distributed
 from common import training
-from papers.learning_to_relax import instances, learners
+from common.config import ConfigError
+from papers.learning_to_relax import heat, instances, learners
+
+HEAT_STREAM = 7          # the heat unit's learner seeds: [seed, HEAT_STREAM, trial, learner]
 
 
 @flax.struct.dataclass
@@ -34,7 +40,54 @@ class ExperimentState:
 
 
 def unit_names(config) -> list[str]:
-    return ["young_check"] + [f"{d}/{i}" for d in config.distributions for i in range(config.trials)]
+    names = ["young_check"] + [f"{d}/{i}" for d in config.distributions for i in range(config.trials)]
+    return names + (["heat"] if config.heat.run else [])
+
+
+def config_problems(config) -> list[str]:
+    """Values that parse but that this experiment cannot run or evaluate (empty list: the config is usable)."""
+    bad = []
+    dists = list(config.distributions)
+    if not dists or len(set(dists)) != len(dists):
+        bad.append(f"distributions={tuple(dists)} must be a non-empty tuple of distinct names")
+    for d in dists:
+        if d not in config.context or len(tuple(config.context[d])) != 2:
+            bad.append(f"distribution {d!r} has no (a, b) Beta parameters context.{d}; known: 'high', 'low'")
+    if config.chebcb.distribution not in dists:
+        bad.append(f"chebcb.distribution={config.chebcb.distribution!r} is not one of distributions={tuple(dists)}")
+    if config.grid.arms < 2:
+        bad.append(f"grid.arms={config.grid.arms} must be >= 2 (claim 1 compares with one grid step)")
+    counts = {"trials": config.trials, "m": config.m,
+              "maxiter": config.maxiter, "chunk": config.chunk, "chebcb.m": config.chebcb.m,
+              "young_check.shifts": config.young_check.shifts, "young_check.rhs": config.young_check.rhs}
+    bad += [f"{k} must be >= 1, got {v}" for k, v in counts.items() if v < 1]
+    if config.T < 5:
+        bad.append(f"T={config.T} must be >= 5 (regret at T/4 and the last fifth of the sequence)")
+    if not 0 < config.grid.lo < config.grid.hi < 2:
+        bad.append(f"grid [{config.grid.lo}, {config.grid.hi}] must satisfy 0 < lo < hi < 2 (SOR converges for 0 < omega < 2)")
+    if not config.chebcb.lo < config.chebcb.hi:
+        bad.append(f"chebcb.lo={config.chebcb.lo} must be < chebcb.hi={config.chebcb.hi}")
+    lam_min = 4.0 * (1.0 - np.cos(np.pi / (config.m + 1)))       # smallest eigenvalue of the grid Laplacian
+    if config.context.offset <= -lam_min or config.context.width <= 0:
+        bad.append(f"context.offset={config.context.offset} must be > -{lam_min:.4f} (L + c I positive definite) "
+                   f"and context.width={config.context.width} > 0")
+    if not config.tol > 0:
+        bad.append(f"tol={config.tol} must be > 0")
+    if config.heat.run:
+        h = config.heat
+        if h.nx < 2 or h.T < 1 or h.trials < 1 or not h.stoptime > 0:
+            bad.append(f"heat: nx={h.nx} >= 2, T={h.T} >= 1, trials={h.trials} >= 1 and stoptime={h.stoptime} > 0 needed")
+        elif len(heat.degenerate_steps(h.T, h.stoptime)):
+            bad.append(f"heat: a step midpoint of T={h.T} steps over [0, {h.stoptime}] hits kappa = 0 "
+                       "(A = I, no shifted Laplacian); choose another heat.T")
+    return bad
+
+
+def check_config(config) -> None:
+    """Raises ConfigError naming every unusable value, before any work (nothing is written)."""
+    bad = config_problems(config)
+    if bad:
+        raise ConfigError("learning_to_relax config: " + "; ".join(bad))
 
 
 def grid_of(config) -> np.ndarray:
@@ -53,6 +106,11 @@ def initial_state(config) -> ExperimentState:
         results[name] = {"shifts": jnp.zeros((T,)), "costs": jnp.zeros((T, K), jnp.int32),
                          "young_costs": jnp.zeros((T,), jnp.int32), "tsallis_arms": jnp.zeros((T,), jnp.int32),
                          "cheb_arms": jnp.zeros((T,), jnp.int32)}
+    if config.heat.run:
+        Th, R = config.heat.T, config.heat.trials
+        results["heat"] = {"kappa": jnp.zeros((Th,)), "shifts": jnp.zeros((Th,)), "costs": jnp.zeros((Th, K), jnp.int32),
+                           "young_costs": jnp.zeros((Th,), jnp.int32), "tsallis_arms": jnp.zeros((R, Th), jnp.int32),
+                           "cheb_arms": jnp.zeros((R, Th), jnp.int32)}
     return ExperimentState(step=jnp.asarray(0, jnp.int32), results=results)
 
 
@@ -97,13 +155,35 @@ def run_sequence(config, dist: str, trial: int) -> dict:
             "cheb_arms": jnp.asarray(cb, jnp.int32)}
 
 
+def run_heat(config) -> dict:
+    """The heat-equation sequence: SOR cost table (warm starts), omega*(c_t) costs, both learners' arms."""
+    h = config.heat
+    seq = heat.simulate(h.nx, h.T, h.stoptime)
+    young = instances.young_omegas(h.nx - 1, seq.shifts)
+    table = instances.cost_table(seq.rhs, seq.shifts, grid_of(config), young, x0=seq.x0, **_solver_kw(config))
+    costs = table[:, :-1]
+    lo, hi = heat.context_interval(h.T, h.stoptime)
+    ts, cb = [], []
+    for trial in range(h.trials):
+        ts.append(learners.run_tsallis_inf(costs, np.random.default_rng([config.seed, HEAT_STREAM, trial, 1])))
+        cb.append(learners.run_chebcb(costs, seq.kappa, np.random.default_rng([config.seed, HEAT_STREAM, trial, 2]),
+                                      m=config.chebcb.m, lo=lo, hi=hi))
+    return {"kappa": jnp.asarray(seq.kappa, jnp.float64), "shifts": jnp.asarray(seq.shifts, jnp.float64),
+            "costs": jnp.asarray(costs, jnp.int32), "young_costs": jnp.asarray(table[:, -1], jnp.int32),
+            "tsallis_arms": jnp.asarray(np.stack(ts), jnp.int32), "cheb_arms": jnp.asarray(np.stack(cb), jnp.int32)}
+
+
 def train_and_evaluate(config, workdir: str):
     """Runs the unfinished work units (resuming after the last finished one), then evaluates."""
+    check_config(config)
     with jax.enable_x64(True):
         def run_one(name):
             if name == "young_check":
                 res = run_young_check(config)
                 return res, {"young_check/max_sor_iterations": float(np.max(res["sor"]))}
+            if name == "heat":
+                res = run_heat(config)
+                return res, {f"heat/{k}": v for k, v in heat_metrics(config, res).items() if np.isscalar(v)}
             dist, trial = name.split("/")
             res = run_sequence(config, dist, int(trial))
             return res, {f"{dist}/{trial}/{k}": v for k, v in summarize_sequence(res).items()}
@@ -148,6 +228,28 @@ def regret_exponent(curve: np.ndarray) -> float:
     return float(np.polyfit(np.log(t[sel]), np.log(curve[sel]), 1)[0])
 
 
+def heat_metrics(config, res: dict) -> dict:
+    """Cumulative SOR iterations over the heat-equation sequence: baselines, and each learner (mean over
+    its ``heat.trials`` runs, and per run)."""
+    grid = grid_of(config)
+    costs = np.asarray(res["costs"], np.int64)
+    totals = costs.sum(axis=0)
+    per_run = {name: [int(played(costs, np.asarray(arms)).sum()) for arms in np.asarray(res[key])]
+               for name, key in (("tsallis_inf", "tsallis_arms"), ("chebcb", "cheb_arms"))}
+    out = {"n": (config.heat.nx - 1) ** 2, "T": int(costs.shape[0]),
+           "gauss_seidel": int(totals[0]), "best_fixed": int(totals.min()),
+           "best_fixed_omega": round(float(grid[totals.argmin()]), 4),
+           "instance_optimal": int(np.asarray(res["young_costs"]).sum()),
+           "best_grid_per_instance": int(costs.min(axis=1).sum()),
+           "tsallis_inf": float(np.mean(per_run["tsallis_inf"])), "chebcb": float(np.mean(per_run["chebcb"])),
+           "tsallis_inf_per_run": per_run["tsallis_inf"], "chebcb_per_run": per_run["chebcb"]}
+    out["tsallis_over_best_fixed"] = out["tsallis_inf"] / out["best_fixed"]
+    out["tsallis_over_gauss_seidel"] = out["tsallis_inf"] / out["gauss_seidel"]
+    out["chebcb_over_best_fixed"] = out["chebcb"] / out["best_fixed"]
+    out["chebcb_over_instance_optimal"] = out["chebcb"] / out["instance_optimal"]
+    return out
+
+
 def _load(config, workdir: str) -> ExperimentState:
     return training.load_finished_units(workdir, config, initial_state(config), len(unit_names(config)),
                                         "papers.learning_to_relax.train")
@@ -185,6 +287,8 @@ def compute_metrics(config, state) -> dict:
         agg["regret_per_instance_at_T"] = float(curves.mean(axis=0)[-1] / config.T)
         agg["trials"] = config.trials
         m[dist] = agg
+    if config.heat.run:
+        m["heat"] = heat_metrics(config, state.results["heat"])
     return m
 
 
@@ -305,11 +409,67 @@ def plot(config, state, m: dict, workdir: str) -> list[str]:
     paths.append(os.path.join(workdir, "regret_and_young.png"))
     fig.savefig(paths[-1], dpi=90)
     plt.close(fig)
+    if config.heat.run:
+        paths.append(plot_heat(config, state.results["heat"], m["heat"], os.path.join(workdir, "heat_equation.png")))
     return paths
+
+
+def moving_average(x: np.ndarray, w: int) -> np.ndarray:
+    """Centred moving average with a window of w (shrunk at the ends), as MATLAB ``movmean``."""
+    x = np.asarray(x, np.float64)
+    c = np.concatenate([[0.0], np.cumsum(x)])
+    i = np.arange(len(x))
+    lo, hi = np.maximum(i - w // 2, 0), np.minimum(i + (w - 1) // 2 + 1, len(x))
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+def plot_heat(config, res: dict, hm: dict, path: str) -> str:
+    """The heat-equation figure: SOR iterations over (step, omega) with the omegas each policy picked
+    (moving average over 25 steps, learners' first run), cumulative iterations, and kappa(t)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    grid = grid_of(config)
+    costs = np.asarray(res["costs"], np.float64)
+    T = len(costs)
+    steps = np.arange(1, T + 1)
+    young = instances.young_omegas(config.heat.nx - 1, np.asarray(res["shifts"]))
+    ts, cb = np.asarray(res["tsallis_arms"])[0], np.asarray(res["cheb_arms"])[0]
+    fig, axes = plt.subplots(1, 3, figsize=(19, 4.8))
+    ax = axes[0]
+    im = ax.imshow(np.log10(costs.T), origin="lower", aspect="auto", cmap="viridis",
+                   extent=(0.5, T + 0.5, grid[0] - (grid[1] - grid[0]) / 2, grid[-1] + (grid[1] - grid[0]) / 2))
+    fig.colorbar(im, ax=ax, label="log10 SOR iterations")
+    ax.axhline(hm["best_fixed_omega"], color="k", ls=":", lw=2, label="best fixed omega")
+    ax.plot(steps, moving_average(young, 25), color="k", lw=2, label="instance-optimal omega*(c_t)")
+    ax.plot(steps, moving_average(grid[ts], 25), color="orange", lw=1.5, label="Tsallis-INF")
+    ax.plot(steps, moving_average(grid[cb], 25), color="#A2142F", lw=1.5, label="ChebCB")
+    ax.set_xlabel("simulation step")
+    ax.set_ylabel("omega")
+    ax.set_title(f"heat equation, n = {hm['n']}: SOR iterations per (step, omega)")
+    ax.legend(fontsize=7, loc="upper right")
+    curves = {"Gauss-Seidel (omega=1)": costs[:, 0],
+              f"best fixed omega={hm['best_fixed_omega']:.2f}": costs[:, int(np.argmin(costs.sum(0)))],
+              "Tsallis-INF (run 0)": played(costs, ts), "ChebCB (run 0)": played(costs, cb),
+              "instance-optimal (Young)": np.asarray(res["young_costs"], np.float64)}
+    for label, c in curves.items():
+        axes[1].plot(steps, np.cumsum(c), label=label, lw=2)
+    axes[1].set_xlabel("simulation step")
+    axes[1].set_ylabel("cumulative SOR iterations")
+    axes[1].legend(fontsize=8)
+    axes[2].plot(np.arange(T) * config.heat.stoptime / T, np.asarray(res["kappa"]), lw=2)
+    axes[2].set_xlabel("time t")
+    axes[2].set_ylabel("diffusion coefficient kappa(t) (ChebCB's context)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
 
 
 def evaluate(config, workdir: str) -> dict:
     """Reads the finished units, computes metrics and claims, saves the figures and eval.json."""
+    check_config(config)
     with jax.enable_x64(True):
         state = _load(config, workdir)
         m = compute_metrics(config, state)

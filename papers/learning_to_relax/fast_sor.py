@@ -18,8 +18,8 @@ on s + 1. Sweeping the diagonals in increasing s therefore gives exactly the nat
 
 d = 4 + c (the diagonal of L + c I). Inside diagonal s, point (i, s - i) is stored at row i - lo_s.
 
-The iteration count is the official code's (``solvers/sor.m``): x_0 = 0, the smallest k with
-||b - A x_k|| / ||b - A x_0|| < tol, or maxiter if none.
+The iteration count is the official code's (``solvers/sor.m``): from x_0 (0, or a given warm start),
+the smallest k with ||b - A x_k|| / ||b - A x_0|| < tol, or maxiter if none.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental import multihost_utils
 
 from common import linear_solvers as ls
 from common import sharding
@@ -111,19 +112,32 @@ def sor_sweep(diags, rhs, omega, d):
     return tuple(new), res_sq
 
 
-def sor_solve_batch(b: jax.Array, shift: jax.Array, omega: jax.Array, *, tol: float = 1e-8,
-                    maxiter: int = 10000):
-    """Natural-order SOR from x_0 = 0 on N systems (L + shift_n I) x = b_n at once (jittable).
+def residual_norms(b: jax.Array, shift: jax.Array, x: jax.Array) -> jax.Array:
+    """||b_n - (L + shift_n I) x_n|| for row-major grid vectors b, x [N, m*m] and shift [N]; [N]."""
+    n_sys, n = b.shape
+    m = int(round(np.sqrt(n)))
+    g = jnp.pad(x.reshape(n_sys, m, m), ((0, 0), (1, 1), (1, 1)))
+    ax = ((4.0 + shift)[:, None, None] * g[:, 1:-1, 1:-1] - g[:, :-2, 1:-1] - g[:, 2:, 1:-1]
+          - g[:, 1:-1, :-2] - g[:, 1:-1, 2:])
+    return jnp.linalg.norm(b - ax.reshape(n_sys, n), axis=-1)
 
-    Args: b [N, m*m] (row-major grid vectors), shift [N], omega [N].
+
+def sor_solve_batch(b: jax.Array, shift: jax.Array, omega: jax.Array, x0: jax.Array | None = None, *,
+                    tol: float = 1e-8, maxiter: int = 10000):
+    """Natural-order SOR from x0 (default 0) on N systems (L + shift_n I) x = b_n at once (jittable).
+
+    Args: b [N, m*m] (row-major grid vectors), shift [N], omega [N], x0 [N, m*m] or None.
     Returns (x [N, m*m] at the stopping iteration, iterations [N] int32, relative residual [N]).
-    A lax.while_loop sweeps until every system has ||r_k|| < tol ||b|| (or maxiter); a system that has
-    converged is frozen by setting its omega to 0 (x_new = x), so its count and iterate stay put.
+    A lax.while_loop sweeps until every system has ||r_k|| < tol ||r_0|| (or maxiter), r_0 = b - A x0
+    (official ``sor.m``); a system with r_0 = 0 takes 0 sweeps. A system that has converged is frozen by
+    setting its omega to 0 (x_new = x), so its count and iterate stay put.
     """
     m = int(round(np.sqrt(b.shape[-1])))
+    x0 = jnp.zeros_like(b) if x0 is None else x0
     rhs = to_diagonals(b, m)
     d = 4.0 + shift
-    r0 = jnp.maximum(jnp.linalg.norm(b, axis=-1), jnp.finfo(b.dtype).tiny)
+    r0_norm = residual_norms(b, shift, x0)
+    r0 = jnp.maximum(r0_norm, jnp.finfo(b.dtype).tiny)
     n_sys = b.shape[0]
 
     def cond(state):
@@ -138,16 +152,16 @@ def sor_solve_batch(b: jax.Array, shift: jax.Array, omega: jax.Array, *, tol: fl
         iters = jnp.where(done, iters, k + 1)
         return diags, k + 1, done | (new_rel < tol), iters, rel
 
-    zero_rhs = jnp.linalg.norm(b, axis=-1) == 0
-    init = (tuple(jnp.zeros_like(r) for r in rhs), jnp.asarray(0, jnp.int32), zero_rhs,
-            jnp.zeros(n_sys, jnp.int32), jnp.where(zero_rhs, 0.0, jnp.inf).astype(b.dtype))
+    solved = r0_norm == 0
+    init = (to_diagonals(x0, m), jnp.asarray(0, jnp.int32), solved,
+            jnp.zeros(n_sys, jnp.int32), jnp.where(solved, 0.0, jnp.inf).astype(b.dtype))
     diags, _, _, iters, rel = jax.lax.while_loop(cond, body, init)
     return from_diagonals(diags, m), iters, rel
 
 
 @functools.lru_cache(maxsize=None)
 def _compiled_counts(tol: float, maxiter: int):
-    return jax.jit(lambda b, c, w: sor_solve_batch(b, c, w, tol=tol, maxiter=maxiter)[1])
+    return jax.jit(lambda b, c, w, x0: sor_solve_batch(b, c, w, x0, tol=tol, maxiter=maxiter)[1])
 
 
 def predicted_iterations(m: int, shifts, omegas, tol: float = 1e-8) -> np.ndarray:
@@ -158,21 +172,24 @@ def predicted_iterations(m: int, shifts, omegas, tol: float = 1e-8) -> np.ndarra
     return np.log(tol) / np.log(np.clip(rho, 1e-300, 1 - 1e-15))
 
 
-def sor_iterations(rhs: np.ndarray, shifts: np.ndarray, omegas: np.ndarray, *, tol: float = 1e-8,
-                   maxiter: int = 10000, batch: int = 256, stats: dict | None = None) -> np.ndarray:
+def sor_iterations(rhs: np.ndarray, shifts: np.ndarray, omegas: np.ndarray, x0: np.ndarray | None = None, *,
+                   tol: float = 1e-8, maxiter: int = 10000, batch: int = 256, stats: dict | None = None,
+                   mesh=None) -> np.ndarray:
     """SOR iterations to tolerance of system t = (L + shifts[t] I, rhs[t]) with omegas[t]; int32 [N].
 
-    Systems are sorted by their predicted count (:func:`predicted_iterations`) and solved ``batch`` at a
-    time, so a batch's while-loop runs about as long as its members need. A batch is sharded over the
-    'data' mesh axis when there are several devices (padded to a multiple of the device count; one
-    shape for every call, so one compile). ``stats`` (optional dict) receives the lane efficiency
-    sum(iterations) / sum(batch size x batch maximum).
+    x0 ([N, m*m], default 0): the start of each solve. Systems are sorted by their predicted count
+    (:func:`predicted_iterations`) and solved ``batch`` at a time, so a batch's while-loop runs about as
+    long as its members need. With several devices (``mesh``, default all) a batch is padded to a multiple
+    of the device count (one shape for every call, so one compile) and sharded over the 'data' axis: every
+    process holds the whole host batch and feeds its own rows (:func:`batch_counts`). ``stats`` (optional
+    dict) receives the lane efficiency sum(iterations) / sum(batch size x batch maximum).
     """
     rhs, shifts, omegas = (np.asarray(a, np.float64) for a in (rhs, shifts, omegas))
+    x0 = np.zeros_like(rhs) if x0 is None else np.asarray(x0, np.float64)
     N = len(shifts)
     m = int(round(np.sqrt(rhs.shape[1])))
     order = np.argsort(predicted_iterations(m, shifts, omegas, tol), kind="stable")
-    mesh = sharding.make_mesh()
+    mesh = sharding.make_mesh() if mesh is None else mesh
     size = batch + (-batch) % mesh.size
     run = _compiled_counts(float(tol), int(maxiter))
     out = np.zeros(N, np.int32)
@@ -181,12 +198,22 @@ def sor_iterations(rhs: np.ndarray, shifts: np.ndarray, omegas: np.ndarray, *, t
         for s in range(0, N, size):
             idx = order[s:s + size]
             idx_p = np.concatenate([idx, np.repeat(idx[-1:], size - len(idx))])
-            args = (rhs[idx_p], shifts[idx_p], omegas[idx_p])
-            if mesh.size > 1:
-                args = sharding.shard_batch(args, mesh)
-            counts = np.asarray(run(*args))
+            counts = batch_counts(run, (rhs[idx_p], shifts[idx_p], omegas[idx_p], x0[idx_p]), mesh)
             out[idx] = counts[:len(idx)]
             lanes += size * int(counts.max())
     if stats is not None:
         stats["lane_efficiency"] = float(out.sum()) / max(lanes, 1)
     return out
+
+
+def batch_counts(run, host_batch: tuple, mesh) -> np.ndarray:
+    """``run(*batch)`` on a global host batch (the same on every process), as a numpy array on every process.
+
+    One device: a plain call. Several: each process passes its own contiguous rows
+    (``sharding.process_slice``) to ``sharding.shard_batch``, which assembles the global batch sharded
+    over 'data'; the sharded result is gathered back to every process."""
+    if mesh.size == 1:
+        return np.asarray(run(*host_batch))
+    rows = sharding.process_slice(len(host_batch[0]))
+    out = run(*sharding.shard_batch(tuple(a[rows] for a in host_batch), mesh))
+    return np.asarray(multihost_utils.process_allgather(out, tiled=True))

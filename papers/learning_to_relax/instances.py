@@ -66,40 +66,41 @@ def _batched_solver(solver: str, tol: float, maxiter: int):
     return jax.jit(jax.vmap(lambda b, c, w: fn(b, c, w, tol=tol, maxiter=maxiter).iterations))
 
 
-def iteration_counts(rhs: np.ndarray, shifts: np.ndarray, omegas: np.ndarray, *, solver: str = "sor",
-                     tol: float = 1e-8, maxiter: int = 10000, chunk: int = 256, stats: dict | None = None
-                     ) -> np.ndarray:
+def iteration_counts(rhs: np.ndarray, shifts: np.ndarray, omegas: np.ndarray, x0: np.ndarray | None = None, *,
+                     solver: str = "sor", tol: float = 1e-8, maxiter: int = 10000, chunk: int = 256,
+                     stats: dict | None = None, mesh=None) -> np.ndarray:
     """Iterations to tolerance of instance t with parameter omegas[t]; all inputs have leading dim [T].
 
     SOR: :func:`fast_sor.sor_iterations` (anti-diagonal, batch-last sweeps; batches of ``chunk`` systems
-    sorted by their predicted count). ``"sor_common"`` (the same counts, ~20x slower; a reference) and
-    ``"ssor_pcg"``: the common solvers, vmapped over chunks sorted by (omega, then shift), each chunk sharded over the 'data' mesh axis when its size divides by the
-    device count. Returns int32 [T].
+    sorted by their predicted count), started from x0 ([T, n], default 0). ``"sor_common"`` (the same
+    counts from x_0 = 0, ~20x slower; a reference) and ``"ssor_pcg"`` (from x_0 = 0): the common solvers,
+    vmapped over chunks sorted by (omega, then shift), each chunk sharded over the 'data' axis of ``mesh``
+    (default: all devices) as in :func:`fast_sor.batch_counts`. Returns int32 [T].
     """
     if solver == "sor":
-        return fast_sor.sor_iterations(rhs, shifts, omegas, tol=tol, maxiter=maxiter, batch=chunk, stats=stats)
+        return fast_sor.sor_iterations(rhs, shifts, omegas, x0, tol=tol, maxiter=maxiter, batch=chunk,
+                                       stats=stats, mesh=mesh)
+    if x0 is not None:
+        raise ValueError(f"solver {solver!r} starts from x_0 = 0; x0 is supported by solver='sor' only")
     T = len(shifts)
     order = np.lexsort((shifts, omegas))
     out = np.zeros(T, np.int32)
-    mesh = sharding.make_mesh()
+    mesh = sharding.make_mesh() if mesh is None else mesh
     run = _batched_solver(solver, float(tol), int(maxiter))
+    size = chunk + (-chunk) % mesh.size           # one shape for every call and chunk: one compile
     with jax.enable_x64(True):
-        for s in range(0, T, chunk):
-            idx = order[s:s + chunk]
-            size = chunk + (-chunk) % mesh.size       # one shape for every call and chunk: one compile
-            pad = size - len(idx)
-            idx_p = np.concatenate([idx, np.repeat(idx[-1:], pad)])
-            batch = (np.asarray(rhs[idx_p], np.float64), np.asarray(shifts[idx_p], np.float64),
-                     np.asarray(omegas[idx_p], np.float64))
-            if mesh.size > 1:
-                batch = sharding.shard_batch(batch, mesh)
-            out[idx] = np.asarray(run(*batch))[:len(idx)]
+        for s in range(0, T, size):
+            idx = order[s:s + size]
+            idx_p = np.concatenate([idx, np.repeat(idx[-1:], size - len(idx))])
+            batch = tuple(np.asarray(a[idx_p], np.float64) for a in (rhs, shifts, omegas))
+            out[idx] = fast_sor.batch_counts(run, batch, mesh)[:len(idx)]
     return out
 
 
 def cost_table(rhs: np.ndarray, shifts: np.ndarray, grid: np.ndarray, extra_omegas: np.ndarray | None = None,
-               **kw) -> np.ndarray:
-    """[T, K] SOR iterations of every arm omega_k of the grid on every instance t.
+               x0: np.ndarray | None = None, **kw) -> np.ndarray:
+    """[T, K] SOR iterations of every arm omega_k of the grid on every instance t (started from x0[t],
+    default 0).
 
     With ``extra_omegas`` ([T], e.g. the instance-optimal omega*(c_t)) the table gets a last column
     [T, K + 1] with the cost of omega = extra_omegas[t] on instance t; all T (K + 1) solves share one
@@ -110,5 +111,7 @@ def cost_table(rhs: np.ndarray, shifts: np.ndarray, grid: np.ndarray, extra_omeg
     if extra_omegas is not None:
         omegas = np.concatenate([omegas, np.asarray(extra_omegas, np.float64)[:, None]], axis=1)
     cols = omegas.shape[1]
-    flat = iteration_counts(np.repeat(rhs, cols, axis=0), np.repeat(shifts, cols), omegas.reshape(-1), **kw)
+    x0_rep = None if x0 is None else np.repeat(x0, cols, axis=0)
+    flat = iteration_counts(np.repeat(rhs, cols, axis=0), np.repeat(shifts, cols), omegas.reshape(-1), x0_rep,
+                            **kw)
     return flat.reshape(T, cols)

@@ -156,21 +156,29 @@ class ChebCB:
         self.theta[a] = res.x
         return float(2.0 * res.cost)
 
+    def cost_slope(self, k_max: float) -> float:
+        """The Lipschitz estimate L of cost in the context: (max - min of the cost buffer) / (b - a).
+
+        The official ``ChebCB.m`` takes the min over its buffer of T slots pre-filled with zeros, so the min
+        is 0 on every round but the last (whose update no choice reads): L = K / (b - a), K the largest
+        cost seen. With it N = 2 + 4 (1 + log m) is a constant and the coefficient bounds are
+        [1/N, 2/(N j)], j = 1..m-1.
+        """
+        return k_max / self.width
+
     def update(self, cost: float) -> None:
         t, a, phi = self.t, self.arms[self.t], self.features[self.t]
         self.costs[t] = cost
         self.gram[a] += np.outer(phi, phi)
         self.moment[a] += phi * (cost - 1.0)
         self.cost_sq[a] += (cost - 1.0) ** 2
-        seen = self.costs[:t + 1]
-        k_max = seen.max()
-        lip = (k_max - seen.min()) / self.width                  # Lipschitz estimate of cost in c
+        k_max = max(self.costs[:t + 1].max(), 1.0)         # K (an iteration count; >= 1 keeps N finite)
+        lip = self.cost_slope(k_max)
         n_fac = 2.0 + 4.0 * self.width * lip / k_max * (1.0 + np.log(self.m))
         new_scale = k_max * n_fac
         refit_all = new_scale != self.scale
         self.scale = new_scale
-        ub = np.maximum(np.concatenate([[1.0 / n_fac],
-                                        2.0 * self.width * lip / self.scale / np.arange(1, self.m)]), 1e-12)
+        ub = np.concatenate([[1.0 / n_fac], 2.0 * self.width * lip / self.scale / np.arange(1, self.m)])
         resnorm = 0.0                                            # of the last constrained refit, as in the official code
         for arm in (range(self.K) if refit_all else [a]):
             if self.gram[arm, 0, 0] > 0:
@@ -186,8 +194,8 @@ class ChebCB:
         alpha = (np.pi + 2.0 / np.pi * np.log(2.0 * self.m + 1.0)) / (2.0 * self.scale * (self.m + 1)) \
             * self.width * lip
         n = t + 1
-        denom = max(sq_err - resnorm, 0.0) + 2.0 * alpha ** 2 * n
-        self.eta = 2.0 * n * np.sqrt(self.K * n / denom) if denom > 0 else 1e300
+        denom = sq_err - resnorm + 2.0 * alpha ** 2 * n
+        self.eta = 2.0 * n * np.sqrt(self.K * n / denom) if denom > 0 else 1e300     # guard (official: sqrt of a negative)
         self.t += 1
 
 

@@ -63,6 +63,20 @@ def test_chebcb_uses_the_context():
     assert total < 1.1 * costs.min(axis=1).sum()
 
 
+def test_chebcb_bounds_use_the_official_cost_slope():
+    """ChebCB.m's zero-filled cost buffer gives L = K / (b - a): scale K N with the constant
+    N = 2 + 4 (1 + log m), whatever the spread of the costs seen (not (K - min cost) / (b - a))."""
+    m, lo, hi = 6, -0.15, 0.65
+    learner = learners.ChebCB(3, m, lo, hi, T=10)
+    rng = np.random.default_rng(0)
+    for t, cost in enumerate([40.0, 55.0, 30.0, 90.0, 60.0]):
+        learner.predict(lo + 0.1 * t, rng)
+        learner.update(cost)
+        k_max = max([40.0, 55.0, 30.0, 90.0, 60.0][:t + 1])
+        np.testing.assert_allclose(learner.scale, k_max * (2.0 + 4.0 * (1.0 + np.log(m))), rtol=1e-14)
+        assert np.isfinite(learner.eta) and learner.eta > 0
+
+
 def test_instance_sampling_and_young_omegas():
     rng = np.random.default_rng(5)
     b = instances.sample_rhs(rng, 200, 16)

@@ -10,11 +10,14 @@ small: the paper's systems (10 x 10 grid Laplacian, n = 100, shifts -0.15 + 0.6 
        20 arms in [1, 1.95]) at the paper's horizon T = 5000, four sequences per distribution (high and
        low variance; the paper averages 40). Expected: the grid argmin of SOR iterations next to Young's
        omega*, Tsallis-INF far below Gauss-Seidel with sublinear regret, ChebCB below the best fixed omega.
+       Plus the heat-equation sequence (heat.nx = 25: n = 576, T = 5000 Crank-Nicolson steps, 3 learner
+       seeds): metrics and heat_equation.png, no claim.
        Measured 2026-11-28: 4/6 claims pass (Tsallis-INF / best fixed omega 1.16 / 1.14 > 1.10 and ChebCB /
-       instance-optimal 1.18 > 1.10 fail; over the last fifth of the sequences 1.06 / 1.05 and 1.10);
-       train (ends with eval) 4m36s wall / 1m24s CPU on a shared 2-core CPU under load 10-12, no GPU.
+       instance-optimal 1.17 > 1.10 fail; over the last fifth of the sequences 1.06 / 1.05 and 1.09);
+       train (ends with eval) 2m39s wall / 98 s CPU on a shared 2-core CPU under load 5-9, no GPU.
 paper: T = 5000 and 40 trials per distribution (the paper's Figures); not run here (a small-config sequence
-       costs ~10 s of CPU, so about 15 min of CPU for the 80 sequences).
+       costs ~10 s of CPU, so about 15 min of CPU for the 80 sequences). The heat sequence as in small
+       (the paper also runs nx = 50..400).
 """
 import ml_collections
 
@@ -52,6 +55,13 @@ def _base() -> ml_collections.ConfigDict:
     c.young_check.shifts = 7
     c.young_check.rhs = 4
 
+    c.heat = ml_collections.ConfigDict()   # the heat-equation sequence (official scripts/h2d.m); metrics + figure
+    c.heat.run = True
+    c.heat.nx = 25                  # grid intervals per side: (nx - 1)^2 unknowns (h2d.m: 25, 50, ..., 400)
+    c.heat.T = 5000                 # Crank-Nicolson steps over [0, stoptime]
+    c.heat.stoptime = 5.0
+    c.heat.trials = 3               # learner seeds on the one (deterministic) sequence (h2d.m: 3)
+
     c.thresholds = ml_collections.ConfigDict()
     c.thresholds.tsallis_vs_best = 1.10
     c.thresholds.tsallis_vs_gs = 0.5
@@ -64,6 +74,7 @@ def _smoke():
     c.m, c.T, c.maxiter, c.chunk = 4, 30, 2000, 30
     c.grid.arms = 5
     c.young_check.shifts, c.young_check.rhs = 3, 2
+    c.heat.nx, c.heat.T, c.heat.trials = 5, 40, 1
     return c
 
 

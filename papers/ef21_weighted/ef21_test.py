@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import jax
 import jax.numpy as jnp
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from common import metrics as metrics_lib
+from common.config import ConfigError
 from papers.ef21_weighted import compressors, ef21, experiment, problems, theory
 from papers.ef21_weighted.configs import default as default_config
 
@@ -84,6 +86,23 @@ def test_gradients_match_autodiff_and_L_i_are_exact():
         assert theory.l_qm(ls.L_i) > theory.l_am(ls.L_i) >= ls.L * (1 - 1e-12)   # L <= L_AM
 
 
+def test_gradient_descent_baseline_matches_closed_form():
+    """Plain GD on least squares: grad f(x^t) = H (I - gamma H)^t (x^0 - x*) with x^0 = 0 (eigenbasis of H);
+    the stacked-rows gradient equals the per-client reference on logistic regression too."""
+    p = problems.make_least_squares(0, n=5, d=6, m=8, L_min=1.0, L_max=50.0, kappa=5.0)
+    H = np.einsum("nmi,nmj->ij", p.A, p.A) / (p.n * 8)
+    lam, Q = np.linalg.eigh(H)
+    c = Q.T @ (-problems.least_squares_solution(p))
+    gamma, rounds = 1.0 / p.L, 15                    # ||grad f||^2 stays far above rounding (~1e-10)
+    gn2_0, hist = problems.gradient_descent(p, gamma, rounds)
+    expected = [np.sum((lam * (1 - gamma * lam) ** t * c) ** 2) for t in range(rounds + 1)]
+    np.testing.assert_allclose(np.concatenate([[gn2_0], hist]), expected, rtol=1e-9)
+    lr = problems.make_digits_logistic(n=5, lam=0.1, seed=0, spread=4.0, scale_spread=3.0)
+    x = np.random.default_rng(3).standard_normal(lr.dim) * 0.1
+    np.testing.assert_allclose(problems.full_gradient_rows(lr, problems.stacked_rows(lr), x),
+                               problems.full_gradient_np(lr, x), rtol=1e-10, atol=1e-14)
+
+
 def test_weighted_aggregate_is_the_gradient():
     """sum_i a_i s_i grad f_i = grad f for EF21 and EF21-W (the server's g tracks grad f)."""
     L_i = np.array([1.0, 3.0, 40.0])
@@ -151,6 +170,24 @@ def test_rounds_to_tolerance():
     assert ef21.rounds_to_tolerance(1.0, np.array([0.5, 0.1]), 1e-6) == -1
 
 
+# ----------------------------------------------------------------------------- config check
+
+@pytest.mark.parametrize("override", [{"participation": 0.0}, {"participation": 1.5}, {"sgd_batch": 0},
+                                      {"k": 0}, {"ls.tol": 1.0}, {"shard_check.devices": 1}])
+def test_bad_config_fails_before_any_work(tmp_path, override):
+    config = default_config.get_config("smoke")
+    for variant in ("smoke", "small", "paper"):
+        assert experiment.config_errors(default_config.get_config(variant)) == []
+    config.update_from_flattened_dict(override)
+    key = next(iter(override))
+    workdir = tmp_path / "run"
+    with pytest.raises(ConfigError, match=re.escape(f"{key} = ")):
+        experiment.train_and_evaluate(config, str(workdir))
+    assert not workdir.exists()                      # nothing was run or written
+    with pytest.raises(ConfigError):
+        experiment.check_data(config)                # what the train binary runs first
+
+
 # ----------------------------------------------------------------------------- end to end
 
 @pytest.fixture(scope="module")
@@ -181,6 +218,10 @@ def test_end_to_end_train_resume_eval(smoke_run):
     assert homo["passed"], homo
     m = record["metrics"]
     assert m["ls_hetero/ef21w_new"]["gamma"] > m["ls_hetero/ef21_old"]["gamma"]
+    for prob in ("ls_hetero", "logreg"):                            # plain GD baseline at the same steps
+        for step in ("old", "new"):
+            assert m[f"{prob}/gd_{step}"]["gamma"] == m[f"{prob}/ef21_{step}"]["gamma"]
+    assert m["ls_hetero/gd_old"]["avg_gn2"] > m["ls_hetero/gd_new"]["avg_gn2"]   # quadratic: larger step, faster
 
 
 def test_sharded_over_8_devices_equals_single_device(smoke_run):

@@ -23,6 +23,7 @@ from common import claims as claims_lib
 from common import data as common_data
 from common import distributed
 from common import metrics as metrics_lib
+from common.config import ConfigError
 from papers.ef21_weighted import compressors, ef21, problems, sharding_check, theory
 
 
@@ -60,8 +61,45 @@ def build_units(config) -> list[Unit]:
     return units
 
 
+def config_errors(config) -> list[str]:
+    """Every value of ``config`` that would fail or silently change the study, as messages (empty: valid).
+
+    E.g. participation outside (0, 1] would stop the run at the partial-participation units only after
+    the others, and sgd_batch = 0 would turn the minibatch units into copies of the deterministic ones.
+    """
+    ls, lr, sc = config.ls, config.logreg, config.shard_check
+    checks = [
+        (0.0 < config.participation <= 1.0, f"participation = {config.participation} must lie in (0, 1]"),
+        (int(config.sgd_batch) == config.sgd_batch and config.sgd_batch >= 1,
+         f"sgd_batch = {config.sgd_batch} must be an integer >= 1 (rows per minibatch of the SGD units)"),
+        (int(config.k) == config.k and 1 <= config.k <= min(ls.dim, sc.dim),
+         f"k = {config.k} must be an integer in [1, min(ls.dim, shard_check.dim) = {min(ls.dim, sc.dim)}]"),
+        (config.checkpoint_every >= 1, f"checkpoint_every = {config.checkpoint_every} must be >= 1"),
+        (ls.rows >= ls.dim, f"ls.rows = {ls.rows} must be >= ls.dim = {ls.dim}"),
+        (0.0 < ls.L_min <= ls.L_max, f"ls.L_min = {ls.L_min}, ls.L_max = {ls.L_max}: need 0 < L_min <= L_max"),
+        (ls.L_hom > 0.0 and ls.kappa >= 1.0, f"ls.L_hom = {ls.L_hom} must be > 0 and ls.kappa = {ls.kappa} >= 1"),
+        (lr.source in ("digits", "libsvm"), f"logreg.source = {lr.source!r} must be 'digits' or 'libsvm'"),
+        (lr.lam >= 0.0, f"logreg.lam = {lr.lam} must be >= 0"),
+        (sc.devices >= 2, f"shard_check.devices = {sc.devices} must be >= 2 (claim 4 compares with 1 device)"),
+    ]
+    for name, part in (("ls", ls), ("logreg", lr)):
+        checks += [(part.n_clients >= 1 and part.rounds >= 1,
+                     f"{name}.n_clients = {part.n_clients} and {name}.rounds = {part.rounds} must be >= 1"),
+                   (0.0 < part.tol < 1.0, f"{name}.tol = {part.tol} must lie in (0, 1)")]
+    return [msg for ok, msg in checks if not ok]
+
+
+def check_config(config) -> None:
+    """Raises ConfigError listing every invalid value (:func:`config_errors`), before any work."""
+    errors = config_errors(config)
+    if errors:
+        raise ConfigError("invalid ef21_weighted config:\n  " + "\n  ".join(errors))
+
+
 def check_data(config) -> None:
-    """The LIBSVM file of a ``logreg.source='libsvm'`` config, before any work (digits need nothing)."""
+    """The config (:func:`check_config`), then the LIBSVM file of a ``logreg.source='libsvm'`` config,
+    before any work (digits need nothing)."""
+    check_config(config)
     lr = config.logreg
     if lr.source == "libsvm":
         common_data.check_all({"logreg.data_dir": lambda: problems.libsvm_file(lr.data_dir, lr.dataset)})
@@ -135,6 +173,7 @@ def run_shard_check(config, workdir: str) -> jnp.ndarray:
 
 def train_and_evaluate(config, workdir: str):
     """Runs the unfinished work units (resuming after the last finished one), then evaluates."""
+    check_config(config)
     with jax.enable_x64(True):
         probs = build_problems(config)
         units = build_units(config)
@@ -195,7 +234,45 @@ def least_squares_gap(prob: problems.Problem, x0: np.ndarray) -> float:
     return f(x0) - f(problems.least_squares_solution(prob))
 
 
-def compute_metrics(config, probs, units, state) -> dict:
+GD_PROBLEMS = ("ls_hetero", "logreg")
+
+
+def gd_baselines(config, probs, units) -> dict[str, tuple[float, np.ndarray]]:
+    """Plain (uncompressed) GD at the step of each '<problem>/ef21_<old|new>' unit, same rounds:
+    '<problem>/gd_<old|new>' -> (||grad f(x^0)||^2, gn2 history). Separates the effect of the larger step
+    (rounds ~ 1/gamma for GD too) from the cost of compression."""
+    out = {}
+    for u in units:
+        if u.problem in GD_PROBLEMS and u.name.split("/")[1] in ("ef21_old", "ef21_new"):
+            gamma = unit_stepsize(config, u, probs[u.problem])
+            out[f"{u.problem}/gd_{u.step}"] = problems.gradient_descent(probs[u.problem], gamma,
+                                                                        rounds_of(config, u))
+    return out
+
+
+def least_squares_condition(prob: problems.Problem) -> float:
+    """Condition number of f's Hessian (1/n) sum_i A_i^T A_i / m_i (least squares)."""
+    counts = prob.mask.sum(axis=1)
+    eig = np.linalg.eigvalsh(np.einsum("nmi,nmj->ij", prob.A, prob.A / counts[:, None, None]) / prob.n)
+    return float(eig[-1] / eig[0])
+
+
+def gd_metrics(config, m: dict, gd: dict) -> None:
+    """Adds rounds to tolerance of plain GD and EF21's rounds relative to GD at the same step."""
+    for name, (gn2_0, hist) in gd.items():
+        prob, step = name.split("/")[0], name.rsplit("_", 1)[1]
+        r = ef21.rounds_to_tolerance(gn2_0, hist, float(config.logreg.tol if prob == "logreg" else config.ls.tol))
+        r_ef21 = m[f"{prob}/ef21_{step}"]["rounds_to_tol"]
+        m[name] = {"gamma": m[f"{prob}/ef21_{step}"]["gamma"], "rounds_to_tol": r,
+                   "final_gn2_ratio": float(hist[-1] / gn2_0),
+                   "avg_gn2": float(np.mean(np.concatenate([[gn2_0], hist[:-1]]))),
+                   "ef21_rounds_over_gd_rounds": r_ef21 / r if (r > 0 and r_ef21 > 0) else None}
+    for prob in GD_PROBLEMS:
+        r_old, r_new = m[f"{prob}/gd_old"]["rounds_to_tol"], m[f"{prob}/gd_new"]["rounds_to_tol"]
+        m[f"{prob}/gd_speedup"] = r_old / r_new if (r_old > 0 and r_new > 0) else None
+
+
+def compute_metrics(config, probs, units, state, gd: dict) -> dict:
     m: dict = {}
     for name, prob in probs.items():
         L_i = prob.L_i
@@ -203,6 +280,8 @@ def compute_metrics(config, probs, units, state) -> dict:
         m[f"{name}/L_AM"] = theory.l_am(L_i)
         m[f"{name}/L_QM"] = theory.l_qm(L_i)
         m[f"{name}/L_QM_over_L_AM"] = theory.l_qm(L_i) / theory.l_am(L_i)
+        if prob.kind == "least_squares":
+            m[f"{name}/kappa_f"] = least_squares_condition(prob)     # each f_i has condition number ls.kappa
     for u in units:
         prob, res = probs[u.problem], state.results[u.name]
         gn2, gn2_0, sent = (np.asarray(res["gn2"]), float(res["gn2_0"]), np.asarray(res["sent"]))
@@ -224,6 +303,7 @@ def compute_metrics(config, probs, units, state) -> dict:
         u_old = next(u for u in units if u.name == f"{prob}/ef21_old")
         m[f"{prob}/analytic_ratio"] = (unit_stepsize(config, dataclasses.replace(u_old, step="new"), probs[prob])
                                        / unit_stepsize(config, u_old, probs[prob]))
+    gd_metrics(config, m, gd)
     # Theorems 2-3 (G^0 = 0 with the uncompressed start): average ||grad f||^2 over T rounds vs bound.
     prob = probs["ls_hetero"]
     gap = least_squares_gap(prob, np.zeros(prob.dim))
@@ -253,6 +333,10 @@ def build_claims(config, m: dict, state, units) -> list[claims_lib.Claim]:
             ok = ok and r_new > 0 and r_new < r_old and abs(sp / ratio - 1) <= 0.30
             parts.append(f"{new}: {r_new} rounds, speedup {sp:.3f}")
         tol = f"{(config.ls.tol if prob == 'ls_hetero' else config.logreg.tol):g}"
+        gd_sp = m[f"{prob}/gd_speedup"]
+        parts.append(f"plain GD (no compression) at the same steps: {m[f'{prob}/gd_old']['rounds_to_tol']} vs "
+                     f"{m[f'{prob}/gd_new']['rounds_to_tol']} rounds, speedup "
+                     + (f"{gd_sp:.3f}" if gd_sp is not None else "n/a"))
         cl.append(claims_lib.Claim(
             f"{label}_speedup_{prob}",
             f"L_QM/L_AM={m[f'{prob}/L_QM_over_L_AM']:.2f}: EF21-W and EF21 with the L_AM step reach "
@@ -269,7 +353,9 @@ def build_claims(config, m: dict, state, units) -> list[claims_lib.Claim]:
     bitwise = all(np.array_equal(x, xs[0]) for x in xs) and all(np.array_equal(g, gs[0]) for g in gs)
     cl.append(claims_lib.Claim(
         "2_homogeneous_identical",
-        "with equal L_i, EF21 (L_QM step), EF21-W and EF21 (L_AM step) give identical iterates",
+        "with equal L_i, EF21 (L_QM step), EF21-W and EF21 (L_AM step) give identical iterates (true by "
+        "construction: equal L_i make both steps and all weights equal, so this checks that the weighted code "
+        "path reduces exactly to EF21)",
         "L_QM = L_AM, w_i = 1/n: the three methods coincide",
         f"max rel diff x {dx:.1e}, ||grad f||^2 history {dg:.1e}; bitwise equal: {bitwise}",
         dx <= 1e-12 and dg <= 1e-12))
@@ -310,6 +396,8 @@ def build_claims(config, m: dict, state, units) -> list[claims_lib.Claim]:
         a, b = m[name]["avg_gn2"], m[name]["rate_bound"]
         ok = ok and a <= b
         rows.append(f"{name.split('/')[1]} {a:.3g} <= {b:.3g}")
+    rows.append("plain GD (holds by the descent lemma): " + ", ".join(
+        f"gd_{step} {m[f'ls_hetero/gd_{step}']['avg_gn2']:.3g}" for step in ("old", "new")))
     cl.append(claims_lib.Claim(
         "5_rate_bound",
         "average ||grad f(x^t)||^2 over T rounds <= 2(f(x^0)-f_inf)/(gamma T) (Thms 2-3, G^0 = 0)",
@@ -317,7 +405,7 @@ def build_claims(config, m: dict, state, units) -> list[claims_lib.Claim]:
     return cl
 
 
-def plot(config, m: dict, state, path: str) -> None:
+def plot(config, m: dict, state, gd: dict, path: str) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -342,6 +430,10 @@ def plot(config, m: dict, state, path: str) -> None:
     for i, title, names in panels:
         for n in names:
             ax[i].semilogy(*thin(curve(n)), label=n.split("/")[1], ls="--" if n.endswith("ef21_new") else "-")
+        for n, (gn2_0, hist) in gd.items():
+            if n.split("/")[0] == names[0].split("/")[0] and i != 3:
+                ax[i].semilogy(*thin(np.concatenate([[1.0], hist / gn2_0])), label=n.split("/")[1], ls=":",
+                               color="gray" if n.endswith("old") else "black")
         ax[i].set_title(title)
         ax[i].set_xlabel("round")
         ax[i].legend(fontsize=8)
@@ -361,11 +453,12 @@ def evaluate(config, workdir: str) -> dict:
     """Reads the finished units, computes metrics and claims, saves convergence.png and eval.json."""
     with jax.enable_x64(True):
         probs, units, state = _load(config, workdir)
-        m = compute_metrics(config, probs, units, state)
+        gd = gd_baselines(config, probs, units)
+        m = compute_metrics(config, probs, units, state, gd)
         cl = build_claims(config, m, state, units)
         figures = []
         if distributed.is_chief():
             path = os.path.join(workdir, "convergence.png")
-            plot(config, m, state, path)
+            plot(config, m, state, gd, path)
             figures.append(path)
         return claims_lib.write_eval(workdir, m, cl, figures)

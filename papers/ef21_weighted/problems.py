@@ -100,6 +100,41 @@ def full_gradient_np(p: Problem, x: np.ndarray) -> np.ndarray:
     return np.mean(grads, axis=0)
 
 
+def stacked_rows(p: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X [N,d], y [N], w [N]): the real rows of all clients, w = 1/(n m_i) for a row of client i.
+
+    With these weights grad f(x) = sum_r w_r grad loss_r(x) (+ the regulariser), one matrix product.
+    """
+    real = p.mask > 0
+    weights = np.broadcast_to((1.0 / (p.n * np.maximum(p.mask.sum(axis=1), 1.0)))[:, None], p.mask.shape)
+    return p.A[real], p.b[real], weights[real]
+
+
+def full_gradient_rows(p: Problem, rows: tuple, x: np.ndarray) -> np.ndarray:
+    """grad f(x) [d] from :func:`stacked_rows` (numpy float64)."""
+    X, y, w = rows
+    z = X @ x
+    if p.kind == "least_squares":
+        return X.T @ (w * (z - y))
+    s = 1.0 / (1.0 + np.exp(y * z))
+    return -(X.T @ (w * y * s)) + p.lam * 2.0 * x / (1.0 + x**2) ** 2
+
+
+def gradient_descent(p: Problem, gamma: float, rounds: int) -> tuple[float, np.ndarray]:
+    """Uncompressed distributed GD x^{t+1} = x^t - gamma grad f(x^t) from x^0 = 0 (the baseline EF21
+    reduces to without compression): returns (||grad f(x^0)||^2, gn2 [rounds] with gn2[t-1] = ||grad f(x^t)||^2),
+    the same convention as ``EF21Runner.run``."""
+    rows = stacked_rows(p)
+    x = np.zeros(p.dim)
+    grad = full_gradient_rows(p, rows, x)
+    gn2_0, hist = float(grad @ grad), np.empty(rounds)
+    for t in range(rounds):
+        x = x - gamma * grad
+        grad = full_gradient_rows(p, rows, x)
+        hist[t] = grad @ grad
+    return gn2_0, hist
+
+
 # ----------------------------------------------------------------------------- builders
 
 def make_least_squares(seed: int, n: int, d: int, m: int, L_min: float, L_max: float, kappa: float,

@@ -3,8 +3,10 @@
 Each generation fits G_i on D_i, samples S_i with |S_i| = |real| and builds D_{i+1}:
 * replace:               D_{i+1} = S_i
 * accumulate:            D_{i+1} = D_i U S_i (grows by |real| per generation)
-* accumulate_subsample:  the paper's fixed-budget mixed variant: the pool accumulates, but G_{i+1} is fit on
-                         |real| points drawn uniformly (with replacement) from the pool.
+* accumulate_subsample:  a fixed-budget mixed variant (the "accumulate-subsample" workflow of the follow-up
+                         Kazdan et al. 2024, "Collapse or Thrive?"; this paper compares only the two above):
+                         the pool accumulates, but G_{i+1} is fit on |real| points drawn uniformly (with
+                         replacement) from the pool.
 The data live in a pre-allocated pool [m G, d] with a count, so one jitted scan runs all generations.
 """
 from __future__ import annotations

@@ -36,3 +36,35 @@ def test_configs_parse_and_reject_unknown_keys():
     assert default.get_config("small,seed=3").seed == 3
     with pytest.raises(ConfigError):
         default.get_config("small,linear.dd=3")
+
+
+def test_config_check_rejects_values_that_parse_but_cannot_run(tmp_path):
+    import pytest
+    from common.config import ConfigError
+    for v in ("smoke", "small", "paper,data_dir=/data"):
+        experiment.check_config(default.get_config(v))
+    for override, words in (("lm.heads=3", "divisible"), ("linear.T=11", "T-d-1"), ("vae.n_train=1797", "held-out"),
+                            ("lm.corpus=tinystories", "data_dir is empty"), ("gaussian.n_real=5", "full-rank"),
+                            ("vae.generations=1", ">= 2")):
+        with pytest.raises(ConfigError, match=words):
+            experiment.check_data(default.get_config(f"small,{override}"))
+    workdir = tmp_path / "never"
+    with pytest.raises(ConfigError):
+        experiment.train_and_evaluate(default.get_config("paper"), str(workdir))      # no data_dir
+    assert not workdir.exists()
+
+
+def test_vae_accumulate_claim_asks_for_a_slowing_rise():
+    """A bounded sum-1/i^2 rise passes 2d; a linear drift of 0.25 nats per generation stays inside the 5% band
+    of generation 1 but fails, as does a rise that speeds up."""
+    config = default.get_config("small")
+    s = np.cumsum(1.0 / np.arange(1, 6) ** 2)
+    replace = 25.0 + np.arange(5.0)
+    verdict = {}
+    for name, acc in (("bounded", 24.0 + s), ("linear", 24.0 + 0.25 * np.arange(5)),
+                      ("speeding", 24.0 + 0.05 * np.arange(5) ** 2)):
+        results = {"vae/replace": {"nelbo": replace}, "vae/accumulate": {"nelbo": acc}}
+        metrics, out = experiment._vae_claims(config, results)
+        assert metrics["vae"]["accumulate"]["max_rel_dev_from_first"] <= 0.05
+        verdict[name] = [c.passed for c in out]
+    assert verdict == {"bounded": [True, True], "linear": [True, False], "speeding": [True, False]}

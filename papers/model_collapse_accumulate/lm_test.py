@@ -28,3 +28,30 @@ def test_causal_model_and_cross_entropy():
     manual = -jnp.take_along_axis(logp, seqs[..., None], axis=-1).mean()
     ce = jax.jit(lm.cross_entropy, static_argnums=0)(model, params, seqs)
     np.testing.assert_allclose(ce, manual, rtol=1e-5)
+
+
+def test_sample_draws_from_the_model_conditionals_in_batches():
+    """Tokens drawn at temperature 1 from the model's own predictive p(x_t | prefix): their mean cross-entropy
+    under the model equals the mean predictive entropy at the same prefixes (an off-by-one position or a
+    wrong temperature breaks the equality). The output layer is sharpened so the conditionals are peaked."""
+    model = lm.CharLM(d_model=16, heads=2, layers=1, max_len=6)
+    params = jax.jit(model.init)(jax.random.PRNGKey(0), jnp.zeros((1, 6), jnp.int32))["params"]
+    head = [k for k in params if k.startswith("Dense")][-1]
+    params = {**params, head: {**params[head], "kernel": 6.0 * params[head]["kernel"]}}
+    seqs = lm.sample(model, params, jax.random.PRNGKey(1), 768, 6, chunk=256)
+    assert seqs.shape == (768, 6) and int(seqs.min()) >= 0 and int(seqs.max()) < lm.BOS
+    assert not np.array_equal(seqs[:256], seqs[256:512])                 # each batch has its own key
+    logp = jax.nn.log_softmax(jax.jit(model.apply)({"params": params}, lm._with_bos(seqs)))
+    ce = -np.take_along_axis(np.asarray(logp), np.asarray(seqs)[..., None], -1).mean()
+    entropy = -(np.exp(logp) * logp).sum(-1).mean()
+    assert entropy < 0.8 * np.log(len(lm.ALPHABET))
+    np.testing.assert_allclose(ce, entropy, atol=0.06)
+    np.testing.assert_allclose(lm.heldout_cross_entropy(model, params, seqs, chunk=500), ce, rtol=1e-5)
+
+
+def test_text_sequences_reads_utf8_from_any_byte_offset(tmp_path):
+    path = tmp_path / "tinystories.txt"
+    path.write_text("Héllo wörld. " * 40, encoding="utf-8")
+    seqs = lm.text_sequences(str(path), 3, 10, offset=2)            # byte 2 is inside the two-byte 'é'
+    expected = ("llo wörld. " + "héllo wörld. " * 3).replace("ö", " ").replace("é", " ")[:30]
+    assert "".join(lm.ALPHABET[i] for i in seqs.ravel()) == expected

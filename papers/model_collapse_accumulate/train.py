@@ -1,4 +1,5 @@
-"""Runs the replace / accumulate feedback loops (linear regression, Gaussian MLE, VAE), resuming unfinished units, then evaluates."""
+"""Checks the config and data, runs the replace / accumulate feedback loops (linear regression, Gaussian MLE, VAE,
+character LM), resuming unfinished units, then evaluates."""
 from common import binary
 from papers.model_collapse_accumulate import experiment
 

@@ -56,6 +56,27 @@ def test_schedules_match_their_definitions():
         np.testing.assert_allclose(dis.alpha(jnp.asarray((n + 1) / 1000.0)), np.sqrt(abar[n]), rtol=1e-10)
 
 
+def test_every_schedule_hands_the_network_one_time_scale():
+    """model_time is on the scale of t in [0, 1] for every schedule and the embedding applies the factor 1000
+    once: a 1000-step discrete schedule's network sees DDPM's integer label n, a continuous one 1000 t."""
+    from papers.dpm_solver import models
+    freqs = np.exp(-np.log(10_000.0) * np.arange(8) / 8)
+    sinusoid = lambda a: np.concatenate([np.sin(a[:, None] * freqs), np.cos(a[:, None] * freqs)], -1)
+    with jax.enable_x64(True):
+        for name in ("continuous_linear", "continuous_cosine", "discrete_linear", "discrete_cosine"):
+            sch = schedules.make_schedule(name)
+            t = jnp.linspace(1.0 / sch.total_n, sch.T, 33, dtype=jnp.float64)
+            assert float(jnp.min(sch.model_time(t))) >= 0.0 and float(jnp.max(sch.model_time(t))) <= 1.0, name
+        n = np.array([0, 1, 250, 999])
+        t_n = jnp.asarray((n + 1) / 1000.0)
+        np.testing.assert_allclose(1000.0 * schedules.discrete_linear(1000).model_time(t_n), n, atol=1e-9)
+        emb = models.timestep_embedding(schedules.discrete_linear(1000).model_time(t_n), 16)
+        np.testing.assert_allclose(emb, sinusoid(n.astype(float)), atol=1e-3)
+        t = jnp.asarray([1e-3, 0.5, 1.0])
+        emb = models.timestep_embedding(schedules.ContinuousLinear().model_time(t), 16)
+        np.testing.assert_allclose(emb, sinusoid(1000.0 * np.asarray(t)), atol=1e-3)
+
+
 def test_fast_orders_match_paper_rule():
     for nfe in range(1, 40):
         for order in (1, 2, 3):
@@ -166,6 +187,42 @@ def test_adaptive_meets_tolerance_and_counts_nfe():
         assert _err(tight, truth) < _err(loose, truth) < 0.05 * MU
 
 
+def test_adaptive_stops_with_an_error_when_t_end_is_not_reached():
+    """A NaN noise prediction stops the adaptive loop at once and ``sample`` raises; so does max_trials
+    (under jit, ``sample`` returns NaN instead)."""
+    sch = schedules.ContinuousLinear()
+    x = jax.random.normal(jax.random.PRNGKey(11), (4, 2), jnp.float32)
+    nan_below_half = lambda z, t: jnp.where(t < 0.5, jnp.nan, 1.0) * z
+    with pytest.raises(RuntimeError, match=r"stopped at t = 0\.[5-9]\d* before t_end .* after \d{1,2} trial steps"):
+        solvers.sample(nan_below_half, x, sch, order=2, method="adaptive")
+    eps = exact.gaussian_noise_pred(MU, S, sch)
+    capped = jax.jit(lambda z: solvers.sample(eps, z, sch, order=2, method="adaptive", max_trials=2)[0])(x)
+    assert bool(jnp.all(jnp.isnan(capped)))
+
+
+def test_sample_options_singlestep_fixed_time_quadratic_denoise():
+    """Through ``sample``: DPM-Solver-3 with nfe // 3 steps (NFE accounting, 3rd-order accuracy against the
+    closed-form flow), the time-quadratic grid (uniform in sqrt(t)), and the final denoising step, which for
+    Gaussian data must give Tweedie's posterior mean E[x_0 | x_t] = mu + alpha s^2 / (alpha^2 s^2 + sigma^2)
+    (x_t - alpha mu)."""
+    with jax.enable_x64(True):
+        sch, eps, x, truth = _gauss_setup(n=16)
+        lam, used = solvers.sample(eps, x, sch, nfe=25, order=3, method="singlestep_fixed")
+        assert used == 24 and _err(lam, truth) < 3e-3            # DDIM@24: 2e-2
+        quad, used_q = solvers.sample(eps, x, sch, nfe=24, order=3, method="singlestep_fixed",
+                                      skip_type="time_quadratic")
+        assert used_q == 24 and _err(quad, truth) < 3e-3 and _err(quad, lam) > 1e-5
+        grid = np.asarray(solvers.time_steps(sch, "time_quadratic", sch.T, 1e-3, 8, jnp.float64))
+        np.testing.assert_allclose(grid[[0, -1]], [sch.T, 1e-3], rtol=1e-12)
+        np.testing.assert_allclose(np.diff(np.sqrt(grid)), (np.sqrt(1e-3) - 1.0) / 8, rtol=1e-9)
+        den, used_d = solvers.sample(eps, x, sch, nfe=25, order=3, method="singlestep_fixed", denoise=True)
+        a, sg = sch.alpha(jnp.float64(1e-3)), sch.sigma(jnp.float64(1e-3))
+        assert used_d == 25
+        np.testing.assert_allclose(den, MU + a * S ** 2 / (a ** 2 * S ** 2 + sg ** 2) * (lam - a * MU), rtol=1e-10)
+        with pytest.raises(ValueError):
+            solvers.sample(eps, x, sch, nfe=2, order=3, method="singlestep_fixed")
+
+
 def test_euler_maruyama_matches_marginal_variance():
     """EM samples started from N(0, 1) at T reach the marginal N(alpha MU, alpha^2 S^2 + sigma^2) at t = 1e-3."""
     sch = schedules.ContinuousLinear()
@@ -241,12 +298,21 @@ def test_metric_check_scores_pairs_replicates_and_measures_dispersion():
     centres = np.array([[0.0, 0.0], [5.0, 0.0]])
     held = centres[rng.integers(0, 2, 64)] + 0.3 * rng.normal(size=(64, 2))
     tight = centres[rng.integers(0, 2, 64)] + 0.1 * rng.normal(size=(64, 2))
-    rows = metric_check.score({"ddim@50": held[::-1].copy(), "tight": tight}, held, centres, reps=2)
-    assert rows["ddim@50"]["minus_ddim50"] == (0.0, 0.0)
+    rows = metric_check.score({"ddim@50": held[::-1].copy(), "tight": tight, "em@200": tight.copy()}, held,
+                              centres, reps=2)
+    assert rows["ddim@50"]["minus_ddim50"] == (0.0, 0.0) and rows["tight"]["minus_em200"] == (0.0, 0.0)
     assert rows["tight"]["energy"][0] > 0 and rows["tight"]["minus_ddim50"][0] > 0
+    assert rows["ddim@50"]["minus_em200"][0] < 0
     np.testing.assert_allclose(metric_check.nearest_centre_msd(tight, centres),
                                np.mean(np.min(((tight[:, None] - centres[None]) ** 2).sum(-1), 1)))
     assert metric_check.nearest_centre_msd(tight, centres) < metric_check.nearest_centre_msd(held, centres)
+
+
+def test_fid_reference_is_the_training_split():
+    from papers.dpm_solver import experiment, train_lib
+    cfg = configs.get_config("smoke,data.name=digits,eval.n_fid=100000")
+    real = experiment.fid_reference_images(cfg)
+    np.testing.assert_array_equal(real, train_lib.load_images("digits", "", "train"))
 
 
 def test_unet_forward_shape():
@@ -282,7 +348,7 @@ def test_smoke_train_resume_eval(tmp_path):
     record = experiment.evaluate(cfg, wd)
     saved = claims_lib.read_eval(wd)
     names = [c["name"] for c in saved["claims"]]
-    assert names == ["1a-error-at-12-NFE", "1b-convergence-orders", "1c-sliced-W2-at-12-NFE",
+    assert names == ["1a-error-at-12-NFE", "1b-convergence-orders", "1c-sample-quality-at-12-NFE",
                      "2-learned-model-quality", "3-adaptive"]
     assert record["all_passed"] == saved["all_passed"]
     assert os.path.exists(os.path.join(wd, "nfe_vs_error_exact.png"))

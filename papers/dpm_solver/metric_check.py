@@ -24,6 +24,7 @@ from common import data as data_lib
 from papers.dpm_solver import baselines, quality, solvers, train_lib
 from papers.dpm_solver.configs import default as configs
 from papers.dpm_solver.experiment import EulerRunner, FixedRunner, restore_trained
+from papers.dpm_solver.quality import nearest_centre_msd
 
 
 def draw_samples(eps, schedule, x_T, key) -> dict[str, np.ndarray]:
@@ -39,21 +40,18 @@ def draw_samples(eps, schedule, x_T, key) -> dict[str, np.ndarray]:
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-def nearest_centre_msd(z: np.ndarray, centres: np.ndarray) -> float:
-    """Mean squared distance of samples [N, 2] to their nearest mixture centre (dispersion of the modes)."""
-    return float(np.mean(((z[:, None, :] - centres[None]) ** 2).sum(-1).min(1)))
-
-
 def score(samples: dict[str, np.ndarray], held_out: np.ndarray, centres: np.ndarray, reps: int) -> dict:
-    """Energy distance per replicate, its mean +- SE, the paired difference to DDIM@50, and the dispersion."""
+    """Energy distance per replicate, its mean +- SE, the paired differences to DDIM@50 and (when sampled)
+    EM@200, the claim-2 baselines, and the dispersion."""
     held = held_out.reshape(reps, -1, 2)
     energy = {k: np.array([float(quality.energy_distance(jnp.asarray(z_r), jnp.asarray(h_r)))
                            for z_r, h_r in zip(v.reshape(reps, -1, 2), held)]) for k, v in samples.items()}
     rows = {}
     for k, e in energy.items():
-        diff = e - energy["ddim@50"]
-        rows[k] = {"energy": quality.mean_and_se(e), "minus_ddim50": quality.mean_and_se(diff),
+        rows[k] = {"energy": quality.mean_and_se(e), "minus_ddim50": quality.mean_and_se(e - energy["ddim@50"]),
                    "nearest_centre_msd": nearest_centre_msd(samples[k], centres)}
+        if "em@200" in energy:
+            rows[k]["minus_em200"] = quality.mean_and_se(e - energy["em@200"])
     return rows
 
 
@@ -76,10 +74,12 @@ def main(argv=None):
     held_out = np.asarray(mixture.sample(keys[3], a.reps * a.n))
     rows = score(samples, held_out, np.asarray(mixture.means), a.reps)
     data_msd = nearest_centre_msd(held_out, np.asarray(mixture.means))
-    print(f"{'sampler':14s} {'energy distance':>22s} {'minus DDIM@50 (paired)':>24s} {'nearest-centre MSD':>20s}")
+    print(f"{'sampler':14s} {'energy distance':>22s} {'minus DDIM@50 (paired)':>24s} "
+          f"{'minus EM@200 (paired)':>24s} {'nearest-centre MSD':>20s}")
     for k, r in rows.items():
-        (e, se), (d, dse) = r["energy"], r["minus_ddim50"]
-        print(f"{k:14s} {e:+.5f} +- {se:.5f}      {d:+.5f} +- {dse:.5f}      {r['nearest_centre_msd']:.4f}")
+        (e, se), (d, dse), (m, mse) = r["energy"], r["minus_ddim50"], r["minus_em200"]
+        print(f"{k:14s} {e:+.5f} +- {se:.5f}      {d:+.5f} +- {dse:.5f}      {m:+.5f} +- {mse:.5f}      "
+              f"{r['nearest_centre_msd']:.4f}")
     print(f"held-out data nearest-centre MSD: {data_msd:.4f}")
     path = os.path.join(a.workdir, "metric_check.json")
     with open(path, "w") as f:

@@ -3,7 +3,8 @@
   * :class:`MLPEps`  residual MLP with a sinusoidal time embedding, for 2-D data.
   * :class:`UNetEps` a DDPM-style U-Net (ResBlocks with GroupNorm + time embedding, self-attention at
     chosen resolutions, skip connections), for 8x8 digits, 28x28 images or CIFAR-10 32x32 (NHWC).
-Both take x [B, ...] and a time label t [B] (the schedule's ``model_time``) and return eps like x.
+Both take x [B, ...] and a time t [B] on the scale [0, 1] (the schedule's ``model_time``: continuous t, or
+n / N for a discrete schedule) and return eps like x.
 """
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import jax.numpy as jnp
 
 
 def timestep_embedding(t, dim: int, max_period: float = 10_000.0):
-    """Sinusoidal embedding of t [B] (scaled by 1000 as in DDPM/ScoreSDE): [B, dim]."""
+    """Sinusoidal embedding of t [B] in [0, 1] (``model_time``), scaled by 1000 as in DDPM/ScoreSDE: [B, dim].
+
+    The factor 1000 is applied here only; schedules must not apply it again."""
     half = dim // 2
     freqs = jnp.exp(-math.log(max_period) * jnp.arange(half, dtype=jnp.float32) / half)
     args = (1000.0 * t.astype(jnp.float32))[:, None] * freqs[None]

@@ -76,6 +76,17 @@ def energy_distance(x, y):
             - _mean_pair_distance(y, y, True))
 
 
+def energy_distance_sets(x, y_sets):
+    """energy_distance(x, y) of one sample set x [n, d] against each held-out set of y_sets [R, m, d]: [R]."""
+    return jax.vmap(energy_distance, in_axes=(None, 0))(x, y_sets)
+
+
+def nearest_centre_msd(z, centres) -> float:
+    """Mean squared distance of samples [N, d] to their nearest mixture centre [K, d] (dispersion of the modes)."""
+    z, centres = np.asarray(z), np.asarray(centres)
+    return float(np.mean(((z[:, None, :] - centres[None]) ** 2).sum(-1).min(1)))
+
+
 def mean_and_se(values) -> tuple[float, float]:
     """Mean and its standard error (sample std / sqrt(R)) over independent replicates."""
     v = np.asarray(values, np.float64)

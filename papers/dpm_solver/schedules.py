@@ -78,7 +78,12 @@ class VPSchedule:
         return f, -2.0 * f
 
     def model_time(self, t):
-        """The time label fed to a noise-prediction network (continuous t here)."""
+        """The time input of the noise-prediction network, on the scale of t in [0, T].
+
+        Every schedule hands the network a time on this one scale; the network's sinusoidal embedding
+        multiplies it by 1000 (``models.timestep_embedding``), as DDPM / ScoreSDE models do with their labels.
+        Continuous schedules pass t itself.
+        """
         return t
 
 
@@ -157,8 +162,10 @@ class Discrete(VPSchedule):
                                   jnp.asarray(self.t_table[::-1].copy(), dt))
 
     def model_time(self, t):
-        """The discrete label n in [0, N-1] scaled as in DDPM code: 1000 (t - 1/N)."""
-        return (t - 1.0 / self.total_n) * 1000.0
+        """t - 1/N = n / N for t = t_n = (n + 1) / N: the official code's discrete model input
+        1000 (t - 1/N) divided by 1000, because the network's embedding applies the factor 1000 itself
+        (so a 1000-step DDPM network sees its integer label n)."""
+        return t - 1.0 / self.total_n
 
 
 def discrete_linear(n: int = 1000, beta_min: float = 1e-4, beta_max: float = 0.02) -> Discrete:

@@ -202,9 +202,13 @@ def dpm_solver_adaptive(eps_fn: EpsFn, schedule: VPSchedule, x, order: int, t_T,
     the lower one's evaluations, so a trial costs ``order`` NFE. With
     delta = max(atol, rtol max(|x_low|, |x_prev|)) and E = max over the batch of
     ||(x_high - x_low) / delta||_2 / sqrt(d), the step is accepted if E <= 1 (x <- x_high), and
-    h <- min(theta h E^{-1/order}, lambda_0 - lambda_s). Stops when |s - t_0| <= t_err.
+    h <- min(theta h E^{-1/order}, lambda_0 - lambda_s). Stops when |s - t_0| <= t_err (finished), and
+    also, unfinished, when h is no longer a finite positive number (a non-finite error estimate or x) or
+    after ``max_trials`` trial steps.
 
-    Returns (x_0, info) with info = {'nfe', 'accepted', 'rejected'} (int32 arrays).
+    Returns (x_0, info) with info = {'nfe', 'accepted', 'rejected', 'trials'} (int32 arrays),
+    'finished' (bool: t_0 was reached) and 't_reached' (the last accepted time). Check 'finished'
+    (:func:`check_adaptive_finished`; :func:`sample` does): an unfinished x is not a sample at t_0.
     """
     dtype = x.dtype
     t_T, t_0 = jnp.asarray(t_T, dtype), jnp.asarray(t_0, dtype)
@@ -243,14 +247,30 @@ def dpm_solver_adaptive(eps_fn: EpsFn, schedule: VPSchedule, x, order: int, t_T,
         return (x, x_prev, s, lam_s, h, nfe + order, acc + ok.astype(jnp.int32),
                 rej + (~ok).astype(jnp.int32), trials + 1)
 
+    def finished(s):
+        return jnp.abs(s - t_0) <= t_err
+
     def cond(state):
-        s, trials = state[2], state[8]
-        return (jnp.abs(s - t_0) > t_err) & (trials < max_trials)
+        s, h, trials = state[2], state[4], state[8]
+        step_ok = jnp.isfinite(h) & (h > 0)          # a NaN/inf error estimate makes h NaN or 0
+        return ~finished(s) & step_ok & (trials < max_trials)
 
     zero = jnp.zeros((), jnp.int32)
     init = (x, x, t_T, schedule.lambda_(t_T), jnp.asarray(h_init, dtype), zero, zero, zero, zero)
-    x, _, _, _, _, nfe, acc, rej, _ = jax.lax.while_loop(cond, body, init)
-    return x, {"nfe": nfe, "accepted": acc, "rejected": rej}
+    x, _, s, _, _, nfe, acc, rej, trials = jax.lax.while_loop(cond, body, init)
+    return x, {"nfe": nfe, "accepted": acc, "rejected": rej, "trials": trials,
+               "finished": finished(s), "t_reached": s}
+
+
+def check_adaptive_finished(info: dict, t_0) -> None:
+    """Raises RuntimeError if the adaptive solver stopped before t_0 (non-finite step, or max_trials).
+
+    ``info`` must hold concrete values (call it outside ``jit``)."""
+    if not bool(info["finished"]):
+        raise RuntimeError(
+            f"adaptive DPM-Solver stopped at t = {float(info['t_reached']):.6g} before t_end = {float(t_0):.6g} "
+            f"after {int(info['trials'])} trial steps ({int(info['accepted'])} accepted): the error estimate or "
+            "the step became non-finite (NaN/inf in the noise prediction or x), or max_trials was reached")
 
 
 # ------------------------------------------------------------------ public entry point
@@ -259,14 +279,17 @@ def sample(noise_pred_fn: EpsFn, x_T, schedule: VPSchedule, *, nfe: int = 20, or
            method: str = "singlestep", skip_type: str = "logSNR", t_start=None, t_end: float = 1e-3,
            denoise: bool = False, r1: float | None = None, r2: float | None = None,
            atol: float = ADAPTIVE_DEFAULTS["atol"], rtol: float = ADAPTIVE_DEFAULTS["rtol"],
-           key: jax.Array | None = None, ref_rtol: float = 1e-9, ref_atol: float = 1e-9):
+           key: jax.Array | None = None, ref_rtol: float = 1e-9, ref_atol: float = 1e-9,
+           max_trials: int = 100_000):
     """Samples x_0 from x_T [B, ...] by solving the diffusion ODE (or SDE) from t_start (default T) to t_end.
 
     method:
       'singlestep'       DPM-Solver-fast: orders <= ``order`` mixed to use exactly ``nfe`` (Sec. 3.3);
       'singlestep_fixed' DPM-Solver-``order`` with nfe // order steps;
       'ddim'             DPM-Solver-1 with nfe steps (same as order=1);
-      'adaptive'         DPM-Solver-12 (order 2) / -23 (order 3), ``nfe`` ignored;
+      'adaptive'         DPM-Solver-12 (order 2) / -23 (order 3), ``nfe`` ignored; RuntimeError if it stops
+                         before t_end (non-finite error estimate, or ``max_trials`` trial steps); under
+                         ``jit`` such a result is NaN instead;
       'euler_ode'        Euler on the probability-flow ODE in t (baseline), nfe steps;
       'euler_maruyama'   Euler-Maruyama on the reverse SDE (baseline, needs ``key``), nfe steps;
       'reference'        diffrax Tsit5 at rtol/atol ``ref_rtol``/``ref_atol`` in lambda (NFE counted).
@@ -280,7 +303,12 @@ def sample(noise_pred_fn: EpsFn, x_T, schedule: VPSchedule, *, nfe: int = 20, or
     t_T = schedule.T if t_start is None else t_start
     used = None
     if method == "adaptive":
-        x, info = dpm_solver_adaptive(noise_pred_fn, schedule, x_T, order, t_T, t_end, atol=atol, rtol=rtol)
+        x, info = dpm_solver_adaptive(noise_pred_fn, schedule, x_T, order, t_T, t_end, atol=atol, rtol=rtol,
+                                      max_trials=max_trials)
+        if isinstance(info["finished"], jax.core.Tracer):      # under jit: an unfinished solve returns NaN
+            x = jnp.where(info["finished"], x, jnp.nan)
+        else:
+            check_adaptive_finished(info, t_end)
         used = info["nfe"]
     elif method in ("singlestep", "singlestep_fixed", "ddim"):
         if method == "ddim":

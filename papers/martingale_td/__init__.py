@@ -7,13 +7,15 @@ Public API:
   methods:    martingale loss (ml_solve, online_linear kind='ml' = gradient Monte Carlo), TD(0) / TD(lambda)
               online (online_linear, online_td_pair), LSTD / LSTD(lambda) (lstd_solve), GTD (gtd_solve), MSTDE
               (mstde_solve), path_statistics / batch_statistics, train_neural / train_neural_pair,
-              error_statistics, linear_relative_error, neural_relative_error, fit_loglog_slope
+              error_statistics, linear_relative_error, neural_relative_error, fit_loglog_slope,
+              fit_rate_to_reference
   moments:    MomentSampler (offline statistics accumulated while simulating, all grids from one Brownian motion,
               no paths stored), statistics_from_moments, expected_moments / expected_statistics (exact
               infinite-path statistics of the OU and MV Euler chains, QuadraticSpec / quadratic_spec)
   experiment: train_and_evaluate, evaluate
 """
-from papers.martingale_td.methods import (batch_statistics, error_statistics, fit_loglog_slope, gtd_solve,
+from papers.martingale_td.methods import (batch_statistics, error_statistics, fit_loglog_slope,
+                                          fit_rate_to_reference, gtd_solve,
                                           linear_relative_error, lstd_solve, ml_solve, mstde_solve,
                                           neural_relative_error, online_linear, online_td_pair, path_statistics,
                                           returns_to_go, td_lambda_trace, train_neural, train_neural_pair)

@@ -289,3 +289,20 @@ def fit_loglog_slope(h, err) -> float:
     """Least-squares slope of log err against log h."""
     h, err = np.log(np.asarray(h, float)), np.log(np.asarray(err, float))
     return float(np.polyfit(h, err, 1)[0])
+
+
+def fit_rate_to_reference(h, dist, h_ref: float) -> float:
+    """Rate p of dist(h) = C (h^p - h_ref^p), least squares in log dist (C profiled out, p in [0.05, 4]).
+
+    The distance of the estimator on grid h to the one on a finer reference grid h_ref (not to the h -> 0
+    limit): for theta_h = theta_0 + c h^p it is |c| (h^p - h_ref^p). The plain log-log slope of that
+    distance overstates p (p = 1/2 on h = 1/50 .. 1/1000 against h_ref = 1/4000 fits 0.69); this fit does not.
+    """
+    from scipy.optimize import minimize_scalar
+
+    log_h, log_d = np.log(np.asarray(h, float)), np.log(np.asarray(dist, float))
+
+    def sse(p):
+        resid = log_d - np.log(np.exp(p * log_h) - h_ref**p)
+        return float(np.sum((resid - resid.mean())**2))
+    return float(minimize_scalar(sse, bounds=(0.05, 4.0), method="bounded", options={"xatol": 1e-6}).x)

@@ -142,6 +142,16 @@ def test_relative_error_quadratic_form_and_slope(paths):
     assert abs(methods.fit_loglog_slope([1e-1, 1e-2, 1e-3], [3e-2, 3e-3, 3e-4]) - 1.0) < 1e-12
 
 
+def test_rate_to_reference_grid_recovers_the_power():
+    """dist = C (h^p - h_ref^p): the fit returns p, where the plain log-log slope is biased up (0.69 for p = 1/2 on
+    the small config's grids)."""
+    h, h_ref = np.asarray([0.02, 0.01, 0.005, 0.002, 0.001]), 0.00025
+    for p in (0.5, 1.0, 1.5):
+        dist = 0.3 * (h**p - h_ref**p)
+        assert abs(methods.fit_rate_to_reference(h, dist, h_ref) - p) < 1e-4
+    assert methods.fit_loglog_slope(h, h**0.5 - h_ref**0.5) > 0.65
+
+
 def test_online_td_and_neural_fits_learn():
     """Online TD(0)/TD(lambda)/gradient MC move from theta = 0 (relative error 1) to below half of it, where
     the best linear fit on the same paths is within 20 %; the neural ML fit lowers its error by 20 % (one

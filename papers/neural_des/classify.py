@@ -91,19 +91,26 @@ def correct_count(out, labels) -> int:
     return int(np.sum(pred.astype(labels.dtype) == labels))
 
 
-def make_correct_count(kind: str, cfg):
-    """(params, values, labels) -> number correct."""
+def make_batch_logits(kind: str, cfg):
+    """(params, values [B, K, c]) -> logits [B, n_out] (:func:`batch_logits` with the config's solver)."""
     static = dict(kind=kind) if kind != "ncde" else dict(
         kind=kind, interpolation=cfg.interpolation, steps_per_knot=cfg.steps_per_knot, solver=cfg.solver)
-    return lambda params, values, labels: correct_count(batch_logits(params, values, **static), labels)
+    return lambda params, values: batch_logits(params, values, **static)
 
 
-def accuracy(count_fn, params, values, labels, chunk: int) -> float:
-    """Accuracy over a data set in chunks of ``chunk`` series (one compiled shape; the tail is dropped if
-    the size is not a multiple, so use multiples).  Slices on the host (numpy): no per-slice programs."""
+def accuracy(logits_fn, params, values, labels, chunk: int) -> float:
+    """Accuracy over every series of a data set, in chunks of min(chunk, n) series: one compiled shape, the
+    last chunk padded with copies of its first series whose logits are discarded.  Slices on the host."""
     values, labels = np.asarray(values), np.asarray(labels)
-    n = (values.shape[0] // chunk) * chunk
-    correct = sum(int(count_fn(params, values[i:i + chunk], labels[i:i + chunk])) for i in range(0, n, chunk))
+    n = values.shape[0]
+    chunk = min(chunk, n)
+    correct = 0
+    for i in range(0, n, chunk):
+        part = values[i:i + chunk]
+        m = part.shape[0]
+        if m < chunk:
+            part = np.concatenate([part, np.repeat(part[:1], chunk - m, axis=0)])
+        correct += correct_count(np.asarray(logits_fn(params, part))[:m], labels[i:i + m])
     return correct / n
 
 
@@ -134,7 +141,7 @@ def train_classifier(kind: str, cfg, key, train, test, mesh=None):
     # step compile a second time once its outputs come back replicated.
     opt_state = sharding.replicate(jax.jit(opt.init)(params), mesh)
     step = make_train_step(kind, cfg)
-    count = make_correct_count(kind, cfg)
+    logits = make_batch_logits(kind, cfg)
     losses, curve = [], []
     for i in range(cfg.steps):
         idx = np.asarray(minibatch(k_data, i, values.shape[0], cfg.batch_size))
@@ -142,8 +149,8 @@ def train_classifier(kind: str, cfg, key, train, test, mesh=None):
         params, opt_state, loss = step(params, opt_state, *batch)
         losses.append(loss)
         if (i + 1) % cfg.eval_every == 0:
-            curve.append(accuracy(count, params, *test, cfg.eval_chunk))
-    return dict(test_accuracy=accuracy(count, params, *test, cfg.eval_chunk),
-                train_accuracy=accuracy(count, params, values, labels, cfg.eval_chunk),
+            curve.append(accuracy(logits, params, *test, cfg.eval_chunk))
+    return dict(test_accuracy=accuracy(logits, params, *test, cfg.eval_chunk),
+                train_accuracy=accuracy(logits, params, values, labels, cfg.eval_chunk),
                 losses=np.asarray([np.asarray(l) for l in losses], np.float32).reshape(-1),
                 curve=np.asarray(curve, np.float32))

@@ -102,15 +102,22 @@ def ou_marginals(ts, y0_mean, y0_var, mu: float, theta: float, sigma: float):
 
 # ----------------------------------------------------------------------------- paper-scale loaders
 
+DATASETS = ("spirals", "character_trajectories", "speech_commands")   # cde.dataset
+CHARACTER_TRAJECTORIES_HINT = ("Download Multivariate_ts.zip from timeseriesclassification.com and unpack its "
+                               "CharacterTrajectories folder into --config.cde.data_dir.")
+SPEECH_COMMANDS_HINT = ("Unpack speech_commands_v0.02.tar.gz into a folder SpeechCommands inside "
+                        "--config.cde.data_dir (one subfolder per word).")
+
+
 def require_dataset(name: str, data_dir: str) -> None:
     """Fails fast (before any other work) if a paper-scale data set is missing from the user's directory."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown cde.dataset {name!r}; use one of {DATASETS}")
     if name == "character_trajectories":
         path = os.path.join(data_dir or "", "CharacterTrajectories", "CharacterTrajectories_TRAIN.ts")
-        require_path(path, "UEA CharacterTrajectories", "Download Multivariate_ts.zip from timeseriesclassification.com "
-                 "and unpack its CharacterTrajectories folder into --config.cde.data_dir.")
+        require_path(path, "UEA CharacterTrajectories", CHARACTER_TRAJECTORIES_HINT)
     elif name == "speech_commands":
-        require_path(os.path.join(data_dir or "", "SpeechCommands"), "Speech Commands",
-                 "Unpack speech_commands_v0.02.tar.gz into --config.cde.data_dir/SpeechCommands.")
+        require_path(os.path.join(data_dir or "", "SpeechCommands"), "Speech Commands", SPEECH_COMMANDS_HINT)
 
 
 def _parse_ts_file(path: str):
@@ -144,13 +151,13 @@ def load_character_trajectories(data_dir: str, drop_rate: float, seed: int = 0):
     http://www.timeseriesclassification.com (Multivariate_ts.zip).  As in the thesis, train and test are
     merged and re-split 70/15/15; each series is padded to the maximum length by repeating its last value,
     then ``drop_rate`` of its points are removed at random; time (index / max length) is channel 0.
-    Returns dict(train=(values, labels), val=..., test=...), values [n, K, 4].
+    Returns dict(train=(values, labels), val=..., test=...), values [n, K, 4].  The experiment trains on
+    ``train`` and reports ``test`` with the final parameters; ``val`` is split off but not used.
     """
     root = os.path.join(data_dir or "", "CharacterTrajectories")
     files = [os.path.join(root, f"CharacterTrajectories_{s}.ts") for s in ("TRAIN", "TEST")]
     for f in files:
-        require_path(f, "UEA CharacterTrajectories", "Download Multivariate_ts.zip from timeseriesclassification.com "
-                 "and unpack its CharacterTrajectories folder into --config.data_dir.")
+        require_path(f, "UEA CharacterTrajectories", CHARACTER_TRAJECTORIES_HINT)
     series, labels = [], []
     for f in files:
         s, l = _parse_ts_file(f)
@@ -174,6 +181,7 @@ def load_character_trajectories(data_dir: str, drop_rate: float, seed: int = 0):
 
 
 def _split(values, labels, rng):
+    """The thesis' random 70/15/15 train/val/test split: dict(train=(values, labels), val=..., test=...)."""
     perm = rng.permutation(len(values))
     n_tr, n_va = int(0.7 * len(values)), int(0.15 * len(values))
     parts = {"train": perm[:n_tr], "val": perm[n_tr:n_tr + n_va], "test": perm[n_tr + n_va:]}
@@ -210,7 +218,7 @@ def load_speech_commands(data_dir: str, seed: int = 0):
     skipped, as in the thesis; channels are normalised; split 70/15/15.  values [n, 161, 21].
     """
     root = os.path.join(data_dir or "", "SpeechCommands")
-    _require(root, "Speech Commands", "Unpack speech_commands_v0.02.tar.gz into --config.data_dir/SpeechCommands.")
+    require_path(root, "Speech Commands", SPEECH_COMMANDS_HINT)
     from scipy.io import wavfile
     feats, labels = [], []
     for label, word in enumerate(SPEECH_CLASSES):

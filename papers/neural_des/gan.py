@@ -7,7 +7,10 @@ backward pass, :mod:`reversible`).  Training choices of the thesis (Section 4.3.
   (one simultaneous gradient evaluation gives both).
 * Lipschitz control by *careful clipping* of the critic's vector field and readout after every step
   (:func:`models.clip_discriminator`), LipSwish activations and tanh-bounded vector fields -- no gradient
-  penalty, which would need double backpropagation through the SDE solve.
+  penalty, which would need double backpropagation through the SDE solve.  Deviations from torchsde's
+  ``sde_gan`` example: it clips every linear layer of the critic, the initial one included, to
+  +-1/out_features (here +-1/fan_in, initial network unclipped) and trains with Adadelta and weight decay
+  (here RMSprop, no weight decay).
 * Stochastic weight averaging of the generator over the second half of training (the evaluated generator).
 """
 from __future__ import annotations

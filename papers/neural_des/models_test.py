@@ -4,6 +4,8 @@ XLA compilation is most of these tests' time: each test runs one compiled progra
 spirals are drawn at the smoke config's sizes (64 series of 12 points, half dropped), whose programs the
 end-to-end test compiles too.
 """
+import os
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -91,9 +93,52 @@ def test_character_trajectories_loader_raises_clear_error(tmp_path):
     try:
         data.load_character_trajectories(str(tmp_path), 0.3)
     except data.DataNotFoundError as e:
-        assert "CharacterTrajectories" in str(e)
+        assert "CharacterTrajectories" in str(e) and "--config.cde.data_dir" in str(e)
     else:
         raise AssertionError("expected DataNotFoundError")
+
+
+def test_speech_commands_loader_reads_a_generated_directory(tmp_path):
+    """Two one-second clips per command word and one short clip (skipped): 20 series of 161 MFCC frames."""
+    from scipy.io import wavfile
+    rng = np.random.default_rng(0)
+    for word in data.SPEECH_CLASSES:
+        os.makedirs(tmp_path / "SpeechCommands" / word)
+        for j in range(2):
+            wavfile.write(tmp_path / "SpeechCommands" / word / f"{j}.wav", 16000,
+                          rng.integers(-3000, 3000, 16000).astype(np.int16))
+    wavfile.write(tmp_path / "SpeechCommands" / "yes" / "short.wav", 16000, np.zeros(8000, np.int16))
+    data.require_dataset("speech_commands", str(tmp_path))
+    split = data.load_speech_commands(str(tmp_path))
+    assert [len(split[k][0]) for k in ("train", "val", "test")] == [14, 3, 3]
+    values = np.concatenate([split[k][0] for k in ("train", "val", "test")])
+    labels = np.concatenate([split[k][1] for k in ("train", "val", "test")])
+    assert values.shape == (20, 161, 21) and np.all(np.isfinite(values))
+    np.testing.assert_array_equal(values[0, :, 0], np.linspace(0.0, 1.0, 161, dtype=np.float32))   # time channel
+    np.testing.assert_array_equal(np.bincount(labels), np.full(10, 2))
+
+
+def test_speech_commands_loader_names_its_config_key(tmp_path):
+    try:
+        data.load_speech_commands(str(tmp_path))
+    except data.DataNotFoundError as e:
+        assert "Speech Commands" in str(e) and "--config.cde.data_dir" in str(e)
+    else:
+        raise AssertionError("expected DataNotFoundError")
+
+
+def test_accuracy_counts_every_series_in_fixed_size_chunks():
+    """10 series in chunks of 4: every series counts (the last chunk is padded), one batch shape."""
+    values = np.arange(10, dtype=np.float32).reshape(10, 1, 1)
+    labels = np.array([1, 1, 1, 1, 1, 1, 1, 1, 0, 0], np.int32)      # the last two are misclassified
+    shapes = []
+
+    def logits(params, v):
+        shapes.append(v.shape)
+        return np.ones((v.shape[0], 1), np.float32)                   # predicts class 1 everywhere
+    assert classify.accuracy(logits, None, values, labels, 4) == 0.8
+    assert shapes == [(4, 1, 1)] * 3
+    assert classify.accuracy(logits, None, values, labels, 64) == 0.8   # chunk larger than the set
 
 
 @jax.jit

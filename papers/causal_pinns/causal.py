@@ -39,15 +39,22 @@ def vanilla_residual_loss(slice_losses: jax.Array) -> jax.Array:
     return jnp.mean(slice_losses)
 
 
-def anneal_epsilon(eps_index: jax.Array, min_weight: jax.Array, delta: float, num_eps: int) -> jax.Array:
-    """Algorithm 1: move to the next eps of the list when min_i w_i > delta (stays at the last one)."""
-    advance = (min_weight > delta) & (eps_index < num_eps - 1)
+def anneal_epsilon(eps_index: jax.Array, min_weight: jax.Array, delta: float, num_eps: int,
+                   out_of_steps=False) -> jax.Array:
+    """Algorithm 1: move to the next eps of the list when min_i w_i > delta, or when the stage has spent its
+    step budget (the official code's ``nIter`` per eps); stays at the last eps."""
+    advance = ((min_weight > delta) | out_of_steps) & (eps_index < num_eps - 1)
     return jnp.where(advance, eps_index + 1, eps_index)
 
 
 def converged(eps_index, min_weight, delta: float, num_eps: int):
     """The paper's stopping / convergence criterion: the last eps is reached and min_i w_i > delta."""
     return (eps_index == num_eps - 1) & (min_weight > delta)
+
+
+def window_finished(eps_index, min_weight, delta: float, num_eps: int, out_of_steps=False):
+    """A window's training ends when it has converged, or when its last eps stage has spent its step budget."""
+    return converged(eps_index, min_weight, delta, num_eps) | ((eps_index == num_eps - 1) & out_of_steps)
 
 
 def time_windows(t_final: float, window: float) -> list[tuple[float, float]]:

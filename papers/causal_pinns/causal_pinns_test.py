@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import pytest
 
-from papers.causal_pinns import causal, networks, problems
+from papers.causal_pinns import causal, networks, problems, trainer
 
 
 def test_causal_weights_closed_form_and_stop_gradient():
@@ -32,6 +33,54 @@ def test_epsilon_annealing_and_convergence_rule():
     idx = causal.anneal_epsilon(jnp.int32(2), jnp.float32(0.999), 0.99, 3)
     assert int(idx) == 2                        # stays at the last eps
     assert bool(causal.converged(idx, 0.999, 0.99, 3)) and not bool(causal.converged(1, 0.999, 0.99, 3))
+    # a stage that has spent its step budget moves on whatever min w is; the last one ends the window
+    assert int(causal.anneal_epsilon(jnp.int32(0), jnp.float32(0.5), 0.99, 3, out_of_steps=True)) == 1
+    assert not bool(causal.window_finished(1, 0.5, 0.99, 3, out_of_steps=True))
+    assert bool(causal.window_finished(2, 0.5, 0.99, 3, out_of_steps=True))
+    assert bool(causal.window_finished(2, 0.999, 0.99, 3)) and not bool(causal.window_finished(2, 0.5, 0.99, 3))
+
+
+def _toy_unit(level: float, method: str):
+    """A unit whose 4 slice losses are level * a^2 (a: one parameter, 1 at the start), eps list (1e-2, 1e-1, 1)."""
+    cfg = ml_collections.ConfigDict(dict(name="lorenz", hard_ic=True, ic_weight=0.0, eps=(1e-2, 1e-1, 1.0),
+                                         steps_per_eps=5, check_every=2, lr=1e-3, decay_rate=0.9, decay_steps=1000))
+    problem = trainer.Problem("toy", lambda key: {"a": jnp.float32(1.0)},
+                              lambda p, ic, analytic, key: (level * p["a"] ** 2 * jnp.ones(4), jnp.zeros(())),
+                              None, None, None, 4, 1.0)
+    state = trainer.init_state(cfg, problem, method, jax.random.PRNGKey(0), jnp.zeros(3), log_every=1)
+    return state, trainer.make_train_step(cfg, problem, 0.99, False)
+
+
+@pytest.mark.parametrize("level, method, advances_at, finished_at", [
+    (1e-3, "causal", (2, 4), 6),      # min w >= exp(-1 * 3e-3) > 0.99: every check (every 2 steps) moves on
+    (10.0, "causal", (5, 10), 15),    # min w = exp(-1e-2 * 30) < 0.99: only the 5-step budget moves on
+    (1e-3, "vanilla", (5, 10), 15),   # w = 1, but vanilla training never stops on the criterion
+])
+def test_trainer_anneals_eps_on_the_criterion_and_on_the_step_budget(level, method, advances_at, finished_at):
+    state, step = _toy_unit(level, method)
+    indices, finished = [], []
+    for _ in range(16):
+        state, _ = step(state)
+        indices.append(int(state.eps_index))
+        finished.append(bool(state.finished))
+    expected = [sum(n >= a for a in advances_at) for n in range(1, 17)]
+    assert indices == expected
+    assert finished.index(True) + 1 == finished_at and int(state.step) == finished_at
+
+
+@pytest.mark.parametrize("pname, ic_in_weights", [("allen_cahn", False), ("kuramoto_sivashinsky", True)])
+def test_soft_initial_condition_enters_the_weights_as_in_the_official_code(pname, ic_in_weights):
+    cfg = ml_collections.ConfigDict(dict(name=pname, hard_ic=False, ic_weight=100.0, eps=(1.0,), steps_per_eps=5,
+                                         check_every=1, lr=1e-3, decay_rate=0.9, decay_steps=1000))
+    slice_losses, ic_loss = jnp.array([1e-3, 2e-3, 3e-3]), jnp.float32(1e-3)
+    problem = trainer.Problem(pname, lambda key: {"a": jnp.float32(1.0)},
+                              lambda p, ic, analytic, key: (p["a"] * slice_losses, p["a"] * ic_loss),
+                              None, None, None, 3, 1.0)
+    state = trainer.init_state(cfg, problem, "causal", jax.random.PRNGKey(0), jnp.zeros(3), log_every=1)
+    _, metrics = trainer.make_train_step(cfg, problem, 0.99, False)(state)
+    w = causal.causal_weights(slice_losses, 1.0, 100.0 * ic_loss if ic_in_weights else 0.0)
+    np.testing.assert_allclose(float(metrics["min_w"]), float(jnp.min(w)), rtol=1e-6)
+    np.testing.assert_allclose(float(metrics["loss"]), float(jnp.mean(w * slice_losses) + 100.0 * ic_loss), rtol=1e-6)
 
 
 def test_time_windows():

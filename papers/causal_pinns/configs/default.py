@@ -1,6 +1,6 @@
 """Configs of causal PINN training (Wang, Sankaran & Perdikaris 2022): smoke / small / paper.
 
-  smoke  seconds; used by the tests: tiny nets, a few dozen steps, Allen-Cahn + Lorenz (2 windows).
+  smoke  seconds; used by the tests: tiny nets, a few dozen steps, Allen-Cahn and Lorenz, 2 windows each.
          python -m papers.causal_pinns.train --config=papers/causal_pinns/configs/default.py:smoke --workdir=/tmp/causal_pinns_smoke
   small  the claims on a 2-core CPU: Allen-Cahn (one window t in [0, 1], 4x64 tanh MLP on the exact
          periodic embedding with M = 10, hard initial condition, 32 time slices x 32 fresh x per step,
@@ -115,7 +115,7 @@ def smoke() -> ml_collections.ConfigDict:
     ac = c.allen_cahn
     ac.width, ac.depth, ac.num_modes, ac.num_t, ac.num_x = 16, 2, 3, 8, 8
     ac.steps_per_eps, ac.ref_num_x, ac.ref_dt, ac.ref_num_t, ac.diag_every_t = 40, 64, 2e-3, 51, 2
-    ac.num_ic = 64
+    ac.num_ic, ac.window = 64, 0.5   # two windows: the PDE hand-over (trigonometric interpolant of the hard IC)
     lz = c.lorenz
     lz.width, lz.depth, lz.num_t, lz.steps_per_eps, lz.eps = 16, 2, 16, 10, (1e-3, 1e-2)
     lz.eps_diag, lz.t_scale, lz.out_scale = 1e-3, 0.5, 20.0

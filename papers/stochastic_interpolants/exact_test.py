@@ -178,3 +178,15 @@ def test_sliced_w2_of_a_shift_and_binned_kl():
     p = distances.bin_masses(jax.jit(rho.log_prob), -5, 5, 20)
     good, bad = distances.binned_kl(p, y, -5, 5), distances.binned_kl(p, y + 0.5, -5, 5)
     assert 0 <= good < 0.02 < bad
+    far = jnp.full((2000, 2), 50.0)                    # 10% of the samples outside the box
+    with_far = distances.binned_kl(p, jnp.concatenate([y, far]), -5, 5)
+    assert distances.fraction_outside(jnp.concatenate([y, far]), -5, 5) == pytest.approx(2000 / 22000)
+    np.testing.assert_allclose(with_far - good, np.log((22000 + 200) / (20000 + 200)), rtol=1e-5)
+
+
+def test_invalid_gamma_scales_are_refused():
+    for path, gamma, a in [("trig", "brownian", 4.5), ("trig", "sinesquared", 1.0), ("linear", "brownian", -1.0)]:
+        with pytest.raises(ValueError, match="gamma"):
+            Interpolant(path, gamma, a)
+    c = Interpolant("trig", "bsquared", 15.0).coefficients(jnp.linspace(0.0, 1.0, 101))
+    assert all(bool(jnp.all(jnp.isfinite(v))) for v in c.values())

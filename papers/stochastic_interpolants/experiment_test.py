@@ -1,13 +1,15 @@
 """End-to-end smoke test: train -> checkpoints -> train again (resumes, nothing redone) -> eval.json;
-and the image path's missing-data error."""
+config checks before any work; the image path's missing-data and missing-checkpoint errors."""
 import json
 import os
+import re
 
 import jax
 import numpy as np
 import pytest
 
 from common import claims, data
+from common.config import ConfigError
 from papers.stochastic_interpolants import experiment, images
 from papers.stochastic_interpolants.configs import default
 
@@ -51,3 +53,30 @@ def test_missing_image_data_is_a_clear_error(tmp_path):
         images.load_images(config.images)
     with pytest.raises(data.DataNotFoundError):
         images.load_images(default.get_config(f"paper,images.dataset=npy,images.data_dir='{tmp_path}'").images)
+
+
+BAD_CONFIGS = {"score_param=denoise": "score_param", "eval.eps_claim=0.3": "eval.eps_claim",
+               "eval.eps_grid=(0.1,0.5)": "eval.eps_grid", "interpolant.gamma=zero": "interpolant.gamma",
+               "interpolant.path=trig,interpolant.gamma_scale=4.5": "gamma < 1",
+               "interpolant.path=lin": "unknown interpolant path"}
+
+
+@pytest.mark.parametrize("override, message", BAD_CONFIGS.items())
+def test_bad_config_is_refused_before_any_work(tmp_path, override, message):
+    config = default.get_config(f"smoke,{override}")
+    for fn in (experiment.train_and_evaluate, experiment.evaluate):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            fn(config, str(tmp_path))
+    assert os.listdir(tmp_path) == []
+
+
+def test_every_variant_passes_the_config_check():
+    for variant in ("smoke", "small", "paper"):
+        experiment.validate_config(default.get_config(variant))
+
+
+def test_image_samples_need_a_checkpoint(tmp_path):
+    config = default.get_config(f"paper,images.data_dir='{tmp_path / 'absent'}'")
+    with pytest.raises(FileNotFoundError, match="no image checkpoint"):
+        images.sample_figure(config, str(tmp_path / "images"), str(tmp_path / "grid.png"))
+    assert os.listdir(tmp_path) == []

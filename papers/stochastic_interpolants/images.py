@@ -73,9 +73,17 @@ def train(config, workdir: str):
                                       num_steps=ic.train.num_steps, name="images")
 
 
+def _no_checkpoint(workdir: str) -> FileNotFoundError:
+    return FileNotFoundError(f"no image checkpoint in {workdir}: train the paper config (images.enabled) first; "
+                             "samples of untrained networks are not drawn")
+
+
 def sample_figure(config, workdir: str, path: str) -> str:
-    """ODE samples of the trained image model as a grid PNG."""
+    """Probability-flow ODE samples (eps = 0 only) of the trained image model as a grid PNG.
+    Raises FileNotFoundError, before reading any data, if ``workdir`` holds no image checkpoint."""
     from papers.stochastic_interpolants import experiment
+    if not os.path.isdir(os.path.join(workdir, "checkpoints")):
+        raise _no_checkpoint(workdir)
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -85,6 +93,8 @@ def sample_figure(config, workdir: str, path: str) -> str:
     model = models.make_field(config.images.model)
     state = experiment.init_state(model, ic.train, jax.random.PRNGKey(config.seed), jnp.zeros((1,) + images.shape[1:]))
     with checkpoint.Checkpointer(workdir, config) as ckpt:
+        if ckpt.latest_step() is None:
+            raise _no_checkpoint(workdir)
         params = ckpt.restore_or(state).params
     n = config.images.num_samples
     x0 = jax.random.normal(jax.random.PRNGKey(config.seed), (n,) + images.shape[1:])

@@ -12,6 +12,7 @@ s = -E[n | x_t] / sigma (Sec. 2) and the antithetic losses use x_t^{+-} = m +- s
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import jax.numpy as jnp
 
@@ -42,6 +43,12 @@ def gamma_schedule(name: str, a: float, t):
     return g, dg, g * dg
 
 
+def gamma_max(name: str, a: float) -> float:
+    """max over t in [0, 1] of gamma(t) for the schedules of :func:`gamma_schedule` (a >= 0)."""
+    return {"brownian": math.sqrt(a / 4), "bsquared": math.sqrt(a) / 4, "sinesquared": math.sqrt(a),
+            "zero": 0.0}[name]
+
+
 @dataclasses.dataclass(frozen=True)
 class Interpolant:
     """A spatially linear interpolant. ``path`` in PATHS, ``gamma`` in GAMMAS, ``a`` the gamma scale."""
@@ -54,6 +61,12 @@ class Interpolant:
             raise ValueError(f"unknown interpolant path {self.path!r}; choose from {PATHS}")
         if self.gamma not in GAMMAS:
             raise ValueError(f"unknown gamma {self.gamma!r}; choose from {GAMMAS}")
+        if not self.a >= 0:
+            raise ValueError(f"the gamma scale a must be >= 0, got {self.a}")
+        if self.path == "trig" and gamma_max(self.gamma, self.a) >= 1:
+            raise ValueError(f"the trig interpolant needs gamma < 1 on [0, 1] (alpha = sqrt(1 - gamma^2) cos(pi t/2)); "
+                             f"gamma={self.gamma!r} with a={self.a} reaches {gamma_max(self.gamma, self.a):.3g}. "
+                             "Valid scales: brownian a < 4, bsquared a < 16, sinesquared a < 1")
         if self.one_sided and self.gamma != "zero":
             raise ValueError("one-sided interpolants have no extra latent: use gamma='zero'")
         if not self.one_sided and self.gamma == "zero" and self.path == "encdec":

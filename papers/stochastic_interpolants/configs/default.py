@@ -9,7 +9,8 @@
          steps each. Expected: 4/4 claims pass. Measured 2026-11-27 on a shared 2-core CPU (load 4-7):
          train+eval 286 s wall (196 s CPU), eval.py alone 184 s wall; numbers in the README.
   paper: the paper's image setting: a U-Net b and s on images from config.images.data_dir
-         (CIFAR-10 binary batches or an .npy array of images, e.g. Oxford flowers 128x128), global batch
+         (CIFAR-10 binary batches by default, or images.dataset=npy: an .npy array of images such as the
+         paper's Oxford flowers 128x128; samples with the ODE only), global batch
          sharded over the 'data' axis, plus the GMM claims at larger sample sizes. Needs the data and a GPU/TPU.
 Overrides: ``...default.py:small,seed=3`` or ``--config.train.num_steps=500``.
 """

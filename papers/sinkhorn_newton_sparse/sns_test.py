@@ -4,6 +4,7 @@ Shapes and solver settings follow the smoke config (n = 49) so the XLA compilati
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from common.config import ConfigError
-from papers.sinkhorn_newton_sparse import experiment, lyapunov, newton, problems, solver
+from papers.sinkhorn_newton_sparse import experiment, lyapunov, newton, problems, solver, sparsity_bound
 from papers.sinkhorn_newton_sparse.configs import default
 
 SMOKE = default.get_config("smoke")
@@ -173,6 +174,87 @@ def test_batched_solve_equals_single_solves():
         np.testing.assert_allclose(res.plan, single.plan, atol=1e-15)
 
 
+def test_config_cg_cap_lets_newton_converge():
+    # At eta = 1000 the solver's default cap 2(n+m) cuts every CG solve short and Newton crawls; the config's
+    # cap (passed by solver_kwargs) lets the same solve reach the tolerance.
+    C, a, b = problems.random_assignment(5, N)
+    kw = smoke_kwargs()
+    assert kw["cg_max_iter"] == SMOKE.solver.cg_max_iter > 4 * N
+    capped = solver.solve(C, a, b, eta=1000.0, **{**kw, "cg_max_iter": 4 * N})
+    full = solver.solve(C, a, b, eta=1000.0, **kw)
+    assert not capped.converged and capped.iterations == SMOKE.solver.max_iter_sns
+    assert full.converged and full.iterations < 100
+
+
+def test_vertex_optimality_gap_matches_brute_force():
+    rng = np.random.default_rng(4)
+    for _ in range(3):
+        C = rng.uniform(size=(6, 6))
+        costs = sorted(C[np.arange(6), list(p)].sum() for p in itertools.permutations(range(6)))
+        np.testing.assert_allclose(sparsity_bound.vertex_optimality_gap(C), (costs[1] - costs[0]) / 6, rtol=1e-12)
+    assert sparsity_bound.vertex_optimality_gap(np.ones((4, 4))) == 0.0    # every permutation optimal
+    assert sparsity_bound.min_eta(4, 0.0) == np.inf
+    np.testing.assert_allclose(sparsity_bound.first_term(10, [0.0, 2.0], 0.5), [600.0, 600.0 / np.e])
+
+
+def _sweep_unit(converged):
+    etas = np.array([10.0, 100.0])
+    return dict(etas=etas, gaps=np.array([0.1, 0.01]), bounds=np.log(N * N) / etas, converged=np.array(converged),
+                errors=np.array([1e-11, 5e-9]), iterations=np.array([30, 400]), tol=1e-10, n=N)
+
+
+def test_claim3_fails_on_an_unconverged_solve():
+    pot = dict(plan_max_abs_diff=1e-15, sns_converged=True, sns_error=1e-14, n=N, eta=30.0)
+    assert experiment._claim_pot_and_emd(pot, _sweep_unit([True, True])).passed
+    claim = experiment._claim_pot_and_emd(pot, _sweep_unit([True, False]))
+    assert not claim.passed and "NOT converged at eta=100 (error 5.0e-09 after 400 it)" in claim.ours
+    assert not experiment._claim_pot_and_emd({**pot, "sns_converged": False}, _sweep_unit([True, True])).passed
+
+
+def test_claim4_is_judged_at_the_given_eta_not_the_largest():
+    unit = dict(etas=np.array([300.0, 1200.0, 4800.0]), n_sinkhorn=2, k=10, n=5,
+                traces=np.array([[0.5, 0.4, 0.3], [0.1, 0.05, 0.04], [0.001, 0.002, 0.003]]),
+                eps_inf=np.array([0.3, 0.05, 0.001]), limit_converged=np.array([True, True, True]),
+                theorem1_first_term=np.array([1e6, 1e6, 1e6]), vertex_gap=3e-7, theorem1_min_eta=4e7)
+    assert experiment._claim_sparsity(unit, 4800.0).passed          # top mass 0.998 after N1 = 2 steps
+    claim = experiment._claim_sparsity(unit, 1200.0)                # top mass 0.95
+    assert not claim.passed and "0.9500 at eta=1200" in claim.ours and "vacuous" in claim.ours
+    unit["limit_converged"][0] = False
+    assert not experiment._claim_sparsity(unit, 4800.0).passed
+    with pytest.raises(ValueError):
+        experiment._claim_sparsity(unit, 600.0)
+
+
+@pytest.mark.parametrize("override, key", [
+    ("batch.method='snss'", "batch.method"), ("solver.n_sinkhorn=0", "solver.n_sinkhorn"),
+    ("sparsity.steps=10", "sparsity.steps"), ("random.eta=150.0", "random.eta"),
+    ("sweep.etas=(100.0,10.0)", "sweep.etas")])
+def test_bad_config_values_fail_before_any_work(tmp_path, override, key):
+    config = default.get_config(f"smoke,{override}")
+    workdir = str(tmp_path / "run")
+    with pytest.raises(ConfigError, match=key):
+        experiment.check_data(config)
+    with pytest.raises(ConfigError, match=key):
+        experiment.train(config, workdir)
+    assert not os.path.exists(workdir)
+    assert experiment.config_errors(SMOKE) == []
+    assert experiment.config_errors(default.get_config("small")) == []
+
+
+def test_corrupt_unit_file_gives_a_clear_error(tmp_path):
+    workdir = str(tmp_path)
+    experiment.save_unit(workdir, "pot", {"a": np.arange(1000.0)})
+    path = experiment.unit_path(workdir, "pot")
+    np.testing.assert_array_equal(experiment.load_unit(workdir, "pot")["a"], np.arange(1000.0))
+    with open(path, "rb") as f:
+        data = f.read()
+    for broken in (data[: len(data) // 2], b"not an npz file", b""):
+        with open(path, "wb") as f:
+            f.write(broken)
+        with pytest.raises(ValueError, match="pot.npz is unreadable"):
+            experiment.load_unit(workdir, "pot")
+
+
 def test_configs_parse_strictly():
     assert default.get_config("paper").images.source == "mnist"
     assert default.get_config("small,seed=3").seed == 3
@@ -201,5 +283,7 @@ def test_end_to_end_smoke_train_resume_eval(tmp_path):
     assert [c["name"] for c in saved["claims"]] == list(experiment.CLAIM_NAMES) == [c["name"] for c in record["claims"]]
     for fig in saved["figures"]:
         assert os.path.getsize(os.path.join(workdir, fig)) > 0
-    # The POT claim is robust even at smoke scale.
+    # The POT claim is robust even at smoke scale; claim 4 is judged at the random-assignment eta.
     assert saved["claims"][2]["passed"]
+    assert f"at eta={SMOKE.random.eta:g} (n=" in saved["claims"][3]["statement"]
+    assert len(saved["metrics"]["sparsity/theorem1_first_term"]) == len(SMOKE.sparsity.etas)

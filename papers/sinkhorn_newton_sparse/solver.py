@@ -210,9 +210,12 @@ def solve(cost, a, b, *, eta: float, method: str = "sns", tol: float = 1e-10, ma
       eta: inverse regularisation strength (the paper's eta; POT's reg = 1/eta).
       method: "sns" (Algorithm 1) or "sinkhorn" (log-domain Sinkhorn, Eq. (3)).
       tol: stop when the l1 marginal error <= tol. max_iter: total iteration budget.
-      n_sinkhorn: N1, Sinkhorn steps of stage 1. sparsity: lambda, keep ceil(lambda n m) entries of P in
-        the Hessian (default 2/n). cg_tol / cg_max_iter: relative residual and iteration cap of CG
-        (default 2 (n + m)). fallback_steps: Sinkhorn steps after a stalled Newton step.
+      n_sinkhorn: N1, Sinkhorn steps of stage 1. sparsity: lambda (default 2/n), the target sparsity of the
+        (n+m) x (n+m) Hessian: at most ceil(lambda (n+m)^2) nonzeros, i.e. 3n entries of P for lambda = 2/n
+        and n = m (:func:`newton.num_kept`). cg_tol / cg_max_iter: relative residual and iteration cap of CG
+        per Newton step (default cap 2 (n + m); at large eta CG needs more, and a step cut off at the cap
+        leaves Newton converging slowly or not at all). fallback_steps: Sinkhorn steps after a stalled
+        Newton step.
       jacobi: Jacobi-preconditioned CG (off in the paper's algorithm).
     Returns:
       :class:`SolveResult` with the plan, duals, iteration counts and the marginal-error history.

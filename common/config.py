@@ -114,3 +114,9 @@ def build_config(arg: str | None, builders: Mapping[str, Callable[[], ml_collect
 def to_dict(config: ml_collections.ConfigDict) -> dict:
     """A plain, JSON-serialisable dict of the config (tuples become lists)."""
     return ml_collections.ConfigDict(config).to_dict()
+
+
+def raise_if_invalid(problems: list[str], what: str) -> None:
+    """Raises one ConfigError listing every problem (a paper's value checks, run before any work)."""
+    if problems:
+        raise ConfigError(f"invalid {what} config (nothing was run):\n  " + "\n  ".join(problems))

@@ -375,3 +375,9 @@ def test_has_run_finds_config_in_the_workdir_or_a_subdirectory(tmp_path):
     assert binary.has_run(str(tmp_path))
     (tmp_path / "config.json").write_text("{}")
     assert binary.has_run(str(tmp_path))
+
+
+def test_raise_if_invalid_lists_every_problem():
+    config.raise_if_invalid([], "x")
+    with pytest.raises(config.ConfigError, match=r"invalid x config[\s\S]*a = 1[\s\S]*b = 2"):
+        config.raise_if_invalid(["a = 1", "b = 2"], "x")

@@ -22,7 +22,7 @@ from common import claims as claims_lib
 from common import data as data_lib
 from common import distributed
 from common import training
-from common.config import ConfigError
+from common import config as config_lib
 from papers.model_collapse_accumulate import density, linear, lm, vae
 
 
@@ -102,9 +102,7 @@ def config_problems(config) -> list[str]:
 
 def check_config(config) -> None:
     """Raises ConfigError naming every unusable value, before any work (nothing is run or written)."""
-    bad = config_problems(config)
-    if bad:
-        raise ConfigError("model_collapse_accumulate config: " + "; ".join(bad))
+    config_lib.raise_if_invalid(config_problems(config), "model_collapse_accumulate")
 
 
 def check_data(config) -> None:

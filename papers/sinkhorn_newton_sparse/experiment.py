@@ -25,7 +25,7 @@ import numpy as np
 
 from common import checkpoint, claims, distributed, metrics
 from common import data as common_data
-from common.config import ConfigError
+from common import config as config_lib
 from papers.sinkhorn_newton_sparse import problems, solver, sparsity_bound
 
 UNITS = ("random", "images_l2", "images_l1", "grid", "pot", "sweep", "sparsity", "batch")
@@ -125,9 +125,7 @@ def config_errors(config) -> list[str]:
 
 def check_config(config) -> None:
     """Raises ConfigError listing every invalid value (:func:`config_errors`), before any work."""
-    errors = config_errors(config)
-    if errors:
-        raise ConfigError("invalid sinkhorn_newton_sparse config:\n  " + "\n  ".join(errors))
+    config_lib.raise_if_invalid(config_errors(config), "sinkhorn_newton_sparse")
 
 
 def check_data(config) -> None:

@@ -24,9 +24,89 @@ import optax
 
 from common import checkpoint, claims, distributed, training
 from common import data as common_data
+from common.config import ConfigError
 from common.training import TrainState
 from papers.hopfield_layers import memory, mil, plots
 from papers.hopfield_layers.layers import Hopfield
+
+
+# Hopfield-pooling test AUC the paper reports on the MIL benchmarks the paper config can load (Sec. 4.2);
+# the bar of claim 4 on that data set. The digit bags (CPU stand-in) have no paper value; their bar is 0.95.
+PAPER_MIL_AUC = {"tiger": 0.91, "fox": 0.64, "elephant": 0.95}
+DIGITS_AUC_BAR = 0.95
+DATASETS = ("digits",) + tuple(PAPER_MIL_AUC)
+
+
+# --------------------------------------------------------------------------- config checks
+
+def _divisors(n: int) -> list[int]:
+    return [k for k in range(1, n + 1) if n % k == 0]
+
+
+def _mil_errors(m) -> list[str]:
+    features = m.qkv_features or m.embed
+    poolings = (m.pooling,) + tuple(m.sweep_poolings)
+    sizes = (m.num_train_bags,) + tuple(m.sweep_train_sizes)
+    checks = [
+        (m.dataset in DATASETS, f"mil.dataset = {m.dataset!r} must be one of {DATASETS}"),
+        (m.pooling in mil.POOLINGS, f"mil.pooling = {m.pooling!r} must be one of {mil.POOLINGS}"),
+        (all(p in mil.POOLINGS for p in m.sweep_poolings),
+         f"mil.sweep_poolings = {tuple(m.sweep_poolings)} must hold only {mil.POOLINGS}"),
+        ("hopfield" not in poolings or features % m.num_heads == 0,
+         f"mil.num_heads = {m.num_heads} must divide mil.qkv_features = {features} (valid: {_divisors(features)})"),
+        (m.beta is None or m.beta > 0, f"mil.beta = {m.beta} must be None (1/sqrt(d_k)) or > 0"),
+        (m.update_steps >= 1 and m.num_steps >= 1 and m.batch_size >= 1,
+         f"mil.update_steps = {m.update_steps}, mil.num_steps = {m.num_steps} and mil.batch_size = "
+         f"{m.batch_size} must be >= 1"),
+        (min(sizes) >= 1 and m.num_test_bags >= 1,
+         f"mil.num_train_bags, mil.sweep_train_sizes {sizes} and mil.num_test_bags = {m.num_test_bags} must be >= 1"),
+        (0 <= m.target_digit <= 9, f"mil.target_digit = {m.target_digit} must be a digit 0..9"),
+        (1 <= m.bag_min <= m.bag_max, f"mil.bag_min = {m.bag_min}, mil.bag_max = {m.bag_max}: need 1 <= bag_min <= bag_max"),
+        (0.0 < m.train_fraction < 1.0, f"mil.train_fraction = {m.train_fraction} must lie in (0, 1)"),
+        (0 <= m.fold < m.num_folds, f"mil.fold = {m.fold} must lie in [0, mil.num_folds = {m.num_folds})"),
+    ]
+    return [msg for ok, msg in checks if not ok]
+
+
+def config_errors(config) -> list[str]:
+    """Every value of ``config`` that would fail later in the run (or silently), as messages (empty: valid).
+
+    E.g. retrieval.beta outside retrieval.betas would fail only in the evaluation after all training, and
+    mil.num_heads = 3 only when the Hopfield-pooling model is built, after the memory experiments.
+    """
+    r, g = config.retrieval, config.regimes
+    checks = [
+        (r.beta in tuple(r.betas), f"retrieval.beta = {r.beta} must be one of retrieval.betas = {tuple(r.betas)} "
+                                   "(claim 1 is read at that beta)"),
+        (min(r.betas) > 0, f"retrieval.betas = {tuple(r.betas)} must be > 0"),
+        (0.0 <= r.mask_fraction < 1.0, f"retrieval.mask_fraction = {r.mask_fraction} must lie in [0, 1)"),
+        (min(r.num_patterns) >= 1 and r.dim >= 2 and r.num_queries >= 1,
+         f"retrieval.num_patterns {tuple(r.num_patterns)}, retrieval.num_queries = {r.num_queries} must be >= 1 "
+         f"and retrieval.dim = {r.dim} >= 2"),
+        (0.0 < g.beta_min < g.beta_max and g.num_betas >= 2,
+         f"regimes.beta_min = {g.beta_min}, regimes.beta_max = {g.beta_max}, regimes.num_betas = {g.num_betas}: "
+         "need 0 < beta_min < beta_max and num_betas >= 2"),
+        (min(g.num_clusters, g.cluster_size, g.num_states, g.steps) >= 1,
+         "regimes.num_clusters, cluster_size, num_states and steps must be >= 1"),
+        (config.checkpoint_every >= 1 and config.log_every >= 1,
+         f"checkpoint_every = {config.checkpoint_every} and log_every = {config.log_every} must be >= 1"),
+    ]
+    return [msg for ok, msg in checks if not ok] + _mil_errors(config.mil)
+
+
+def check_config(config) -> None:
+    """Raises ConfigError listing every invalid value (:func:`config_errors`), before any work or write."""
+    errors = config_errors(config)
+    if errors:
+        raise ConfigError("invalid hopfield_layers config:\n  " + "\n  ".join(errors))
+
+
+def check_batch(config, num_devices: int) -> None:
+    """Raises ConfigError unless mil.batch_size splits evenly over ``num_devices`` (the 'data' mesh axis)."""
+    b = config.mil.batch_size
+    if b % num_devices:
+        raise ConfigError(f"mil.batch_size = {b} must divide by the {num_devices} devices the batch is split "
+                          f"over; use a multiple of {num_devices}, e.g. {(b // num_devices + 1) * num_devices}")
 
 
 # --------------------------------------------------------------------------- MIL: data and model
@@ -41,7 +121,9 @@ def load_bags(config):
 
 
 def check_data(config) -> None:
-    """A MIL benchmark's bags (config.mil.data_dir), before any work; the digit bags need nothing."""
+    """The config (:func:`check_config`), then a MIL benchmark's bags (config.mil.data_dir), before any
+    work; the digit bags need nothing."""
+    check_config(config)
     if config.mil.dataset != "digits":
         common_data.check_all({"mil.data_dir": lambda: load_bags(config)})
 
@@ -230,10 +312,13 @@ def _result(workdir: str, name: str, compute) -> dict:
 
 
 def train_and_evaluate(config, workdir: str) -> None:
-    """Runs every work unit (each skipped or resumed when already done), then ``evaluate``."""
+    """Checks the config and the batch over the devices, then runs every work unit (each skipped or
+    resumed when already done), then ``evaluate``."""
+    check_config(config)
+    check_batch(config, jax.device_count())
+    load_bags(config)  # a missing data set fails here, before any write
     if distributed.is_chief():  # refuse a workdir of another config before reusing its results
         checkpoint.check_or_write_config(workdir, config)
-    load_bags(config)  # a missing data set fails here, before any other work
     _result(workdir, "retrieval", lambda: memory.run_retrieval(config.retrieval, config.seed))
     _result(workdir, "regimes", lambda: memory.run_regimes(config.regimes, config.seed))
     for pooling, seed, n, cfg, rundir in mil_runs(config, workdir):
@@ -246,35 +331,70 @@ def train_and_evaluate(config, workdir: str) -> None:
 
 
 def _retrieval_claim(r: dict, beta: float) -> claims.Claim:
+    """Claim 1, two-sided for the classical net: >= 99% exact retrieval at every N <= d / (4 ln d) (the
+    classical capacity for error-free recall, McEliece et al., 1987) and < 99% at every N >= 0.14 d."""
     b = r["betas"].index(beta)
     modern = [row[b] for row in r["modern"]]
-    threshold = 0.14 * r["dim"]
-    classical_big = [c for n, c in zip(r["num_patterns"], r["classical"]) if n >= threshold]
-    last_ok = max([n for n, c in zip(r["num_patterns"], r["classical"]) if c >= 0.99], default=0)
+    d = r["dim"]
+    low_load, high_load = d / (4 * np.log(d)), 0.14 * d
+    classical = dict(zip(r["num_patterns"], r["classical"]))
+    below = [c for n, c in classical.items() if n <= low_load]
+    above = [c for n, c in classical.items() if n >= high_load]
+    last_ok = max([n for n, c in classical.items() if c >= 0.99], default=0)
+    nan = float("nan")
     return claims.Claim(
-        "retrieval", f"one update retrieves >=99% of masked (30%) +-1 patterns, d={r['dim']}, up to "
-        f"N={max(r['num_patterns'])} (beta={beta}); Hebbian net < 99% from N >= 0.14 d on",
+        "retrieval", f"one update retrieves >=99% of masked (30%) +-1 patterns, d={d}, up to "
+        f"N={max(r['num_patterns'])} (beta={beta}); the Hebbian net retrieves >=99% at every N <= d/(4 ln d) = "
+        f"{low_load:.1f} and < 99% at every N >= 0.14 d = {high_load:.1f}",
         "modern ~100% up to N=10^4; classical capacity ~0.14 d",
-        f"modern min {min(modern):.3f} over N<={max(r['num_patterns'])}; classical "
-        f"{max(classical_big, default=float('nan')):.3f} at best for N>={threshold:.1f}, >=99% only up to N={last_ok}",
-        min(modern) >= 0.99 and bool(classical_big) and max(classical_big) < 0.99)
+        f"modern min {min(modern):.3f} over N<={max(r['num_patterns'])}; classical min "
+        f"{min(below, default=nan):.3f} for N<={low_load:.1f}, at best {max(above, default=nan):.3f} for "
+        f"N>={high_load:.1f}, >=99% only up to N={last_ok}",
+        min(modern) >= 0.99 and bool(below) and min(below) >= 0.99 and bool(above) and max(above) < 0.99)
+
+
+def metastable_cluster_check(g: dict) -> tuple[bool, int, float]:
+    """Whether the metastable states that replace the global average are averages over one cluster of
+    similar patterns (Sec. 2, fixed points of type (2)): at the first beta where >= 90% of fixed points
+    are metastable, the median number of averaged patterns exp(H(p)) lies within a factor sqrt(2) of the
+    cluster size c (nearer to one cluster than to half or two clusters), and there are >= 2 clusters
+    (c <= N / 2; one cluster has no proper subset to average). Returns (passed, beta index, median)."""
+    meta = np.flatnonzero(np.asarray(g["fraction"]["metastable"]) >= 0.9)
+    if meta.size == 0:
+        return False, int(np.argmax(g["fraction"]["metastable"])), float("nan")
+    b = int(meta[0])
+    averaged, c = g["median_effective_patterns"][b], g["cluster_size"]
+    ok = 2 * c <= g["num_patterns"] and c / np.sqrt(2) <= averaged <= c * np.sqrt(2)
+    return bool(ok), b, float(averaged)
 
 
 def _regimes_claim(g: dict) -> claims.Claim:
     frac = np.array([g["fraction"][k] for k in ("global", "metastable", "single")])   # [3, B]
     dominant = frac.argmax(axis=0)
     ordered = bool(np.all(np.diff(dominant) >= 0)) and set(dominant.tolist()) == {0, 1, 2}
-    clear = frac[0, 0] >= 0.9 and frac[2, -1] >= 0.9 and frac[1].max() >= 0.9
-    meta_b = int(frac[1].argmax())
+    clear = frac[0, 0] >= 0.9 and frac[2, -1] >= 0.9
+    one_cluster, meta_b, averaged = metastable_cluster_check(g)
     return claims.Claim(
         "energy_regimes", "energy never increases along Eq. (3); as beta grows fixed points go from the "
-        "global average to metastable (subset) averages to single patterns",
+        "global average to metastable averages of one cluster of similar patterns (median exp(H) within a "
+        f"factor sqrt(2) of the cluster size {g['cluster_size']}, >= 2 clusters) to single patterns",
         "monotone energy (Thm. 1); three fixed-point types",
         f"max relative energy increase {g['max_relative_energy_increase']:.1e}; global {frac[0, 0]:.2f} at "
         f"beta={g['betas'][0]:.3g}, metastable {frac[1, meta_b]:.2f} at beta={g['betas'][meta_b]:.3g} "
-        f"(averaging {g['median_effective_patterns'][meta_b]:.1f} of {g['num_patterns']}), single "
+        f"(averaging {averaged:.1f} of {g['num_patterns']}; cluster size {g['cluster_size']}), single "
         f"{frac[2, -1]:.2f} at beta={g['betas'][-1]:.3g}",
-        g["max_relative_energy_increase"] <= 1e-12 and ordered and clear)
+        g["max_relative_energy_increase"] <= 1e-12 and ordered and clear and one_cluster)
+
+
+def _mil_task(config, num_seeds: int) -> tuple[str, float, str]:
+    """(task description, AUC bar, paper value) of claim 4 for config.mil.dataset."""
+    m = config.mil
+    if m.dataset == "digits":
+        return (f"digit-bag MIL ({m.num_train_bags} training bags, {num_seeds} seeds)", DIGITS_AUC_BAR,
+                "Hopfield pooling best on 3 of 4 MIL benchmarks (e.g. Tiger 0.91, Elephant 0.95)")
+    name, bar = m.dataset.capitalize(), PAPER_MIL_AUC[m.dataset]
+    return (f"{name} MIL (test fold {m.fold} of {m.num_folds}, {num_seeds} seeds)", bar,
+            f"Hopfield pooling AUC {bar:.2f} on {name}")
 
 
 def _mil_claim(aucs: dict, config) -> claims.Claim:
@@ -284,19 +404,20 @@ def _mil_claim(aucs: dict, config) -> claims.Claim:
     means = {p: float(np.mean(v)) for p, v in by_pool.items()}
     hop = by_pool.get("hopfield", [float("nan")])
     best = max(means, key=means.get)
-    passed = (min(hop) >= 0.95 and "mean" in means and means["hopfield"] > means["mean"]
+    task, bar, paper = _mil_task(config, len(seeds))
+    passed = (min(hop) >= bar and "mean" in means and means["hopfield"] > means["mean"]
               and means["hopfield"] >= means[best] - 0.04)
     table = ", ".join(f"{p} {means[p]:.3f}" for p in means)
     return claims.Claim(
-        "mil_pooling", f"digit-bag MIL ({n} training bags, {len(seeds)} seeds): Hopfield pooling test AUC "
-        ">= 0.95 on every seed, above mean pooling, within 0.04 of the best pooling",
-        "Hopfield pooling best on 3 of 4 MIL benchmarks (e.g. Tiger 0.91, Elephant 0.95)",
+        "mil_pooling", f"{task}: Hopfield pooling test AUC >= {bar:.2f} on every seed, above mean pooling, "
+        "within 0.04 of the best pooling", paper,
         f"Hopfield per seed {', '.join(f'{a:.3f}' for a in hop)}; mean AUC {table}; best {best}",
         passed)
 
 
 def evaluate(config, workdir: str) -> dict:
     """Reads the saved results and MIL checkpoints, measures the claims, writes figures and eval.json."""
+    check_config(config)
     retrieval = _result(workdir, "retrieval", lambda: memory.run_retrieval(config.retrieval, config.seed))
     regimes = _result(workdir, "regimes", lambda: memory.run_regimes(config.regimes, config.seed))
     max_diff = attention_equivalence(config.equivalence, config.seed)

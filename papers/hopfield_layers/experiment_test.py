@@ -1,5 +1,5 @@
-"""End-to-end smoke test: train -> checkpoint -> train again (resumes, no repeated work) -> eval;
-and a killed MIL run resumes bit-identically."""
+"""End-to-end smoke test: train -> checkpoint -> train again (resumes, no repeated work) -> eval; a
+killed MIL run resumes bit-identically; the claim checks and the config checks."""
 import json
 import os
 
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from common import checkpoint, claims, metrics, testing
-from papers.hopfield_layers import experiment
+from common.config import ConfigError
+from papers.hopfield_layers import experiment, memory
 from papers.hopfield_layers.configs import default
 
 CLAIMS = ["retrieval", "energy_regimes", "attention_equivalence", "mil_pooling"]
@@ -65,3 +66,70 @@ def test_killed_mil_run_resumes_bit_identically(tmp_path, monkeypatch):
     jax.tree.map(np.testing.assert_array_equal, p1, p2)
     losses = lambda d: {r["step"]: r["loss"] for r in metrics.read_metrics(d)}
     assert losses(full) == losses(killed)
+
+
+def _retrieval(classical):
+    n = [2, 4, 9, 16, 100]
+    return {"num_patterns": n, "betas": [8.0], "dim": 64, "num_queries": 10, "modern": [[1.0]] * len(n),
+            "classical": classical}
+
+
+def test_retrieval_claim_needs_the_classical_net_to_work_below_capacity():
+    assert experiment._retrieval_claim(_retrieval([1.0, 1.0, 0.8, 0.2, 0.0]), 8.0).passed
+    # A classical net that never retrieves anything is no baseline (d / (4 ln d) = 3.8 at d = 64).
+    assert not experiment._retrieval_claim(_retrieval([0.0] * 5), 8.0).passed
+    assert not experiment._retrieval_claim(_retrieval([1.0, 1.0, 0.995, 0.2, 0.0]), 8.0).passed
+
+
+def _regimes(num_clusters, cluster_size, spread):
+    cfg = default.get_config("small").regimes
+    cfg.update(num_clusters=num_clusters, cluster_size=cluster_size, spread=spread, num_states=8, steps=100)
+    return memory.run_regimes(cfg, 0)
+
+
+def test_regimes_claim_needs_metastable_averages_of_one_cluster():
+    assert experiment._regimes_claim(_regimes(4, 8, 0.3)).passed        # 9.3 of 32 averaged, clusters of 8
+    # One cluster of 32: no proper subset of similar patterns; the metastable states average 23.9 of 32.
+    one = _regimes(1, 32, 0.3)
+    assert max(one["fraction"]["metastable"]) == 1.0 and not experiment._regimes_claim(one).passed
+    # Loose clusters: the states after the global average average 24.2 of 32 patterns, not one cluster.
+    loose = _regimes(4, 8, 0.6)
+    assert max(loose["fraction"]["metastable"]) == 1.0 and not experiment._regimes_claim(loose).passed
+
+
+@pytest.mark.parametrize("key, value, named", [
+    ("mil.pooling", "maxx", "'max'"), ("mil.sweep_poolings", ("hopfield", "maxx"), "'attention'"),
+    ("mil.num_heads", 3, "[1, 2, 4, 8, 16, 32]"), ("retrieval.beta", 4.0, "8.0"),
+    ("mil.dataset", "digitz", "'tiger'"), ("mil.bag_min", 20, "bag_max = 16")])
+def test_bad_config_values_fail_before_any_write(tmp_path, key, value, named):
+    config = default.get_config("smoke")
+    part, name = key.split(".")
+    config[part][name] = value
+    workdir = str(tmp_path / "run")
+    for run in (experiment.train_and_evaluate, experiment.evaluate):
+        with pytest.raises(ConfigError) as err:
+            run(config, workdir)
+        assert key in str(err.value) and named in str(err.value)
+    with pytest.raises(ConfigError):
+        experiment.check_data(config)
+    assert not os.path.exists(workdir)
+
+
+def test_batch_must_split_over_the_devices():
+    config = default.get_config("small")
+    experiment.check_batch(config, 8)                                   # 16 rows on 8 devices
+    config.mil.batch_size = 12
+    experiment.check_batch(config, 4)
+    with pytest.raises(ConfigError, match=r"mil.batch_size = 12 .* 8 devices.* e.g. 16"):
+        experiment.check_batch(config, 8)
+
+
+def test_mil_claim_bar_follows_the_data_set():
+    aucs = {(p, s, 400): a for s in (0, 1) for p, a in (("hopfield", 0.93), ("mean", 0.80), ("max", 0.94))}
+    digits = experiment._mil_claim(aucs, default.get_config("small"))
+    assert not digits.passed and "digit-bag" in digits.statement and ">= 0.95" in digits.statement
+    tiger = default.get_config("paper")
+    tiger.mil.num_train_bags = 400
+    claim = experiment._mil_claim(aucs, tiger)
+    assert claim.passed and "Tiger MIL" in claim.statement and ">= 0.91" in claim.statement
+    assert "0.91" in claim.paper_value

@@ -87,19 +87,43 @@ def hebbian_weights(patterns: jnp.ndarray) -> jnp.ndarray:
     return w - jnp.diag(jnp.diag(w))
 
 
-def classical_retrieve(state: jnp.ndarray, weights: jnp.ndarray, sweeps: int = 5) -> jnp.ndarray:
-    """Asynchronous sign updates xi_l <- sgn(sum_k W_lk xi_k) of the classical Hopfield net, neuron
-    by neuron in a fixed order, for ``sweeps`` sweeps (a fixed point stays put). A zero field
-    keeps the current value. state: [..., d] (entries +-1 or 0 for masked) -> [..., d]."""
+def classical_sweep(state: jnp.ndarray, weights: jnp.ndarray) -> jnp.ndarray:
+    """One asynchronous sweep of the classical Hopfield net: xi_l <- sgn(sum_k W_lk xi_k) for l = 1..d
+    in order, each neuron seeing the ones updated before it. A zero field keeps the current value.
+    state: [..., d] (entries +-1, or 0 for masked) -> [..., d]."""
     d = weights.shape[0]
 
-    def neuron(step, xi):
-        l = step % d
+    def neuron(l, xi):
         field = xi @ weights[:, l]
         new = jnp.where(field > 0, 1.0, jnp.where(field < 0, -1.0, xi[..., l]))
         return xi.at[..., l].set(new)
 
-    return jax.lax.fori_loop(0, sweeps * d, neuron, state)
+    return jax.lax.fori_loop(0, d, neuron, state)
+
+
+def classical_retrieve(state: jnp.ndarray, weights: jnp.ndarray, max_sweeps: int = 100) -> jnp.ndarray:
+    """Asynchronous sign updates of the classical Hopfield net until a fixed point: sweeps
+    (:func:`classical_sweep`) repeat until one changes no neuron, or ``max_sweeps`` have run. With a
+    symmetric W and zero diagonal every flip lowers E = -1/2 xi^T W xi, so the loop ends at a fixed point
+    well before the cap. state: [..., d] -> [..., d]."""
+    def keep_going(carry):
+        _, changed, sweeps = carry
+        return changed & (sweeps < max_sweeps)
+
+    def sweep(carry):
+        xi, _, sweeps = carry
+        new = classical_sweep(xi, weights)
+        return new, jnp.any(new != xi), sweeps + 1
+
+    final, _, _ = jax.lax.while_loop(keep_going, sweep, (state, jnp.asarray(True), jnp.asarray(0)))
+    return final
+
+
+def is_classical_fixed_point(state: jnp.ndarray, weights: jnp.ndarray) -> jnp.ndarray:
+    """Whether no neuron of ``state`` would flip: sgn(W xi) agrees with xi wherever the field is
+    non-zero. state: [..., d]; weights: [d, d] or [..., d, d] (one net per state) -> bool [...]."""
+    field = jnp.einsum("...k,...kl->...l", state, weights)
+    return jnp.all((field == 0) | (jnp.sign(field) == state), axis=-1)
 
 
 # ----------------------------------------------------------------------- retrieval experiment

@@ -84,6 +84,19 @@ def test_classical_net_hebbian_weights_and_retrieval():
     np.testing.assert_array_equal(jnp.sign(out @ w), out)
 
 
+def test_classical_net_runs_to_a_fixed_point():
+    # N = 16 = 0.25 d: above capacity, where 5 sweeps leave some states short of a fixed point.
+    patterns, targets, queries = memory.retrieval_queries(jax.random.PRNGKey(0), 16, 64, 160, 0.3)
+    w = jnp.repeat(jax.vmap(hf.hebbian_weights)(patterns), targets.shape[1], axis=0)
+    queries = queries.reshape(-1, 64)
+    def fixed_points(max_sweeps):
+        final = jax.jit(jax.vmap(lambda q, wq: hf.classical_retrieve(q, wq, max_sweeps)))(queries, w)
+        return np.asarray(hf.is_classical_fixed_point(final, w))
+
+    assert fixed_points(100).all()
+    assert not fixed_points(5).all()          # a fixed number of sweeps stops short on some queries
+
+
 def test_modern_beats_classical_on_the_same_queries():
     modern, classical = memory.retrieval_at(jax.random.PRNGKey(0), 32, 64, 64, 0.3, jnp.asarray([8.0, 1e-3]))
     assert float(modern[0]) == 1.0          # beta = 8: all 64 masked queries retrieved in one update

@@ -30,8 +30,8 @@ def _modern_retrieval(queries, patterns, targets, betas):
 
 @jax.jit
 def _classical_retrieval(queries, weights, targets):
-    """Per-query exact retrieval of the classical Hebbian net (asynchronous sign updates to a fixed
-    point). queries/targets: [Q, d]; weights: [Q, d, d] (the Hebbian matrix of each query's net)."""
+    """Per-query exact retrieval of the classical Hebbian net (asynchronous sign-update sweeps until a
+    fixed point, at most 100 sweeps). queries/targets: [Q, d]; weights: [Q, d, d] (each query's net)."""
     return hf.exact_retrieval(jax.vmap(hf.classical_retrieve)(queries, weights), targets)
 
 

@@ -4,6 +4,8 @@
   RK4 step is applied to an orthonormal frame Q [D, D] with ``jax.jvp`` (one JVP per column, vmapped),
   Q is re-orthonormalised by QR after every output interval and the exponents are the time averages of
   log|diag R| (Benettin et al. 1980; Eq. lambda_i = lim 1/t sum_k log |R_k,ii|). Fused over systems.
+  :func:`lyapunov_estimates` also returns the spectra of the window's two halves, and
+  :func:`lyapunov_convergence` turns them into per-system convergence diagnostics.
 * :func:`kaplan_yorke_dimension` — D_KY = k + sum_{i<=k} lambda_i / |lambda_{k+1}|, k the largest index
   with a non-negative partial sum.
 * :func:`correlation_dimension` — Grassberger-Procaccia: slope of log C(r) vs log r in the scaling range.
@@ -36,12 +38,15 @@ def _tangent_step(g, h):
 @functools.partial(jax.jit, static_argnames=("names", "n_intervals", "substeps", "pts_per_period",
                                              "transient_intervals"))
 def _lyap_jit(names, ics, n_intervals, substeps, pts_per_period, transient_intervals):
+    """Sums of log|R_ii| over the first and the second half of the averaging window, per system: a
+    tuple of ([B, D_s], [B, D_s]). The first ``transient_intervals`` QR steps only align the frame."""
     subs = [cs.substeps_for(n, pts_per_period, substeps) for n in names]
     steps = [jax.vmap(_tangent_step(cs.vector_field(n), 1.0 / (pts_per_period * k))) for n, k in zip(names, subs)]
+    half = n_intervals // 2
 
     def interval(carry, _):
         new = []
-        for step, n_sub, (x, q, acc, count) in zip(steps, subs, carry):
+        for step, n_sub, (x, q, acc1, acc2, count) in zip(steps, subs, carry):
             def sub(c, _, step=step):
                 return step(*c), None
             (x, q), _ = jax.lax.scan(sub, (x, q), None, length=n_sub)
@@ -50,21 +55,29 @@ def _lyap_jit(names, ics, n_intervals, substeps, pts_per_period, transient_inter
             # make the frame's orientation continuous (sign of R's diagonal) and accumulate log|R_ii|
             qn = qn * jnp.sign(d)[:, None, :]
             logs = jnp.log(jnp.abs(d))
-            new.append((x, qn, acc + logs * (count >= 0), count + 1))
+            acc1 = acc1 + logs * ((count >= 0) & (count < half))
+            acc2 = acc2 + logs * (count >= half)
+            new.append((x, qn, acc1, acc2, count + 1))
         return tuple(new), None
 
     carry = []
     for x in ics:
         B, D = x.shape
         q = jnp.broadcast_to(jnp.eye(D, dtype=x.dtype), (B, D, D))
-        carry.append((x, q, jnp.zeros((B, D), x.dtype), jnp.asarray(-transient_intervals)))
+        zeros = jnp.zeros((B, D), x.dtype)
+        carry.append((x, q, zeros, zeros, jnp.asarray(-transient_intervals)))
     carry, _ = jax.lax.scan(interval, tuple(carry), None, length=n_intervals + transient_intervals)
-    return tuple(acc for (_, _, acc, _) in carry)
+    return tuple((acc1, acc2) for (_, _, acc1, acc2, _) in carry)
 
 
-def lyapunov_spectra(names: Sequence[str], ics: Sequence, *, n_periods: float, pts_per_period: int = 10,
-                     substeps: int = 20, transient_periods: float = 5.0) -> list[np.ndarray]:
-    """Lyapunov spectra (per unit time, descending) of several systems, fused in one scan.
+def _descending(lam):
+    return -np.sort(-np.asarray(lam, np.float64), axis=-1)
+
+
+def lyapunov_estimates(names: Sequence[str], ics: Sequence, *, n_periods: float, pts_per_period: int = 10,
+                       substeps: int = 20, transient_periods: float = 5.0) -> list[dict]:
+    """Lyapunov spectra (per unit time, descending) of several systems, fused in one scan, with the
+    spectra of the two halves of the averaging window (a convergence diagnostic).
 
     Args:
       names: system names; ics: one [B, D_s] array of initial conditions (on the attractor) per system.
@@ -72,18 +85,62 @@ def lyapunov_spectra(names: Sequence[str], ics: Sequence, *, n_periods: float, p
         with ``substeps`` RK4 steps in between (RK4 step = T / (pts_per_period * substeps)).
       transient_periods: periods spent aligning the frame before averaging.
     Returns:
-      list of [B, D_s] arrays: each IC's spectrum, sorted descending.
+      one dict per system with [B, D_s] arrays ``spectrum`` (whole window), ``first_half`` and
+      ``second_half``, each sorted descending, and ``time`` (the averaging time, time units).
     """
     names = tuple(names)
     ics = tuple(jnp.asarray(x)[None] if jnp.asarray(x).ndim == 1 else jnp.asarray(x) for x in ics)
     n_int = int(round(n_periods * pts_per_period))
+    if n_int < 2:
+        raise ValueError(f"n_periods * pts_per_period = {n_periods * pts_per_period} must be at least 2")
     n_tr = int(round(transient_periods * pts_per_period))
     sums = _lyap_jit(names, ics, n_int, substeps, pts_per_period, n_tr)
+    n1 = n_int // 2
     out = []
-    for name, s in zip(names, sums):
-        lam = np.asarray(s, np.float64) / (n_periods * cs.get_system(name).period)
-        out.append(-np.sort(-lam, axis=-1))
+    for name, (s1, s2) in zip(names, sums):
+        interval = cs.get_system(name).period / pts_per_period  # time between QR steps
+        s1, s2 = np.asarray(s1, np.float64), np.asarray(s2, np.float64)
+        out.append({"spectrum": _descending((s1 + s2) / (n_int * interval)),
+                    "first_half": _descending(s1 / (n1 * interval)),
+                    "second_half": _descending(s2 / ((n_int - n1) * interval)),
+                    "time": n_int * interval})
     return out
+
+
+def lyapunov_spectra(names: Sequence[str], ics: Sequence, **kwargs) -> list[np.ndarray]:
+    """The ``spectrum`` entry of :func:`lyapunov_estimates` (same arguments): [B, D_s] per system."""
+    return [e["spectrum"] for e in lyapunov_estimates(names, ics, **kwargs)]
+
+
+def lyapunov_convergence(spectra, first_half, second_half, tol: float = 0.1) -> dict:
+    """Convergence diagnostics of one system's lambda_1 from B initial conditions.
+
+    spectra, first_half, second_half: [B, D] (descending). With lam = mean over ICs of the spectrum:
+      * half_change = |lam_1(second half) - lam_1(first half)| / |lam_1|   (not yet stationary if large)
+      * zero_ratio  = min_i |lam_i| / |lam_1|: a flow has one exact zero exponent (the flow direction);
+                      its estimate errs like the finite-time bias of lam_1, and a ratio near 1 means no
+                      exponent is resolved above zero (lam_1 is the zero exponent: regular motion);
+      * ic_spread   = (max - min over ICs of lam_1) / |lam_1|   (0 for one IC).
+    converged = lam_1 > 0 and all three <= tol. Returns floats and a bool."""
+    spectra, first_half, second_half = (np.atleast_2d(np.asarray(a, np.float64))
+                                        for a in (spectra, first_half, second_half))
+    lam = spectra.mean(0)
+    scale = abs(lam[0]) if lam[0] != 0 else np.inf
+    d = {"half_change": abs(second_half[:, 0].mean() - first_half[:, 0].mean()) / scale,
+         "zero_ratio": float(np.min(np.abs(lam))) / scale,
+         "ic_spread": float(np.ptp(spectra[:, 0])) / scale}
+    d = {k: float(v) for k, v in d.items()}
+    d["converged"] = bool(is_converged(lam[0], np.array(list(d.values())), tol))
+    return d
+
+
+def is_converged(lam1, diagnostics, tol: float = 0.1):
+    """lam1 > 0 and every diagnostic of :func:`lyapunov_convergence` finite and <= tol.
+
+    lam1 [...], diagnostics [K, ...] -> bool [...]."""
+    diagnostics = np.asarray(diagnostics, np.float64)
+    ok = np.all(np.isfinite(diagnostics) & (diagnostics <= tol), axis=0)
+    return (np.asarray(lam1) > 0) & ok
 
 
 def kaplan_yorke_dimension(spectrum) -> float:

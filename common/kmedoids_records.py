@@ -65,6 +65,8 @@ def interleaved(fns: dict[str, Callable], repeats: int, once: Sequence[str] = ()
     """Times every ``fns[name]()`` in each of ``repeats`` rounds, in the dict's order within a round, so all
     see the same machine load. Names in ``once`` run in the first round only. Returns ``(results, times)``:
     the last result and the list of seconds of each name."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1 to time anything, got {repeats}")
     results, times = {}, {name: [] for name in fns}
     for r in range(repeats):
         for name, fn in fns.items():
@@ -206,6 +208,59 @@ def table_metrics(tab: dict[Record, dict], n_units: int) -> dict:
         for name in ("loss", "n_iter", "n_swap", "time"):
             metrics[f"{m}/k{k}/s{s}/{name}"] = r[name]
     return metrics
+
+
+def n_points(config) -> int:
+    """Number of points the config clusters (loads its data set; raises ``DataNotFoundError`` when missing)."""
+    return len(data.load_clustering_features(config.data, config.n, seed=config.seed, data_dir=config.data_dir))
+
+
+def config_errors(config, n: int, k_lists: dict[str, Sequence[int]], subsets: Sequence[tuple[str, str]]) -> list[str]:
+    """The errors of a k-medoids experiment config that clusters ``n`` points, as messages naming the keys.
+
+    ``k_lists`` maps a key to its values of k (non-empty, each in [1, n): the SWAP kernels and LAB need at
+    least one non-medoid); ``subsets`` are (key, superset key) pairs, e.g. the ks of an
+    exactness claim, which compares records of the k sweep and needs every such k to be run there.
+    """
+    errors = []
+    if config.metric not in kmedoids.METRICS:
+        errors.append(f"metric={config.metric!r} must be one of {kmedoids.METRICS}")
+    for name in ("repeats", "n_seeds", "max_iter", "clara_samples", "clarans_local", "checkpoint_every",
+                 "log_every"):
+        if int(config[name]) < 1:
+            errors.append(f"{name}={config[name]} must be >= 1")
+    for name, ks in k_lists.items():
+        ks = tuple(ks)
+        if not ks or any(int(k) != k or not 1 <= k < n for k in ks):
+            errors.append(f"{name}={ks} must be a non-empty list of integers k with 1 <= k < n = {n} "
+                          f"(the number of points of data={config.data!r}, n={config.n})")
+    for sub, sup in subsets:
+        missing = sorted(set(config[sub]) - set(config[sup]))
+        if missing:
+            errors.append(f"{sub}={tuple(config[sub])} must be a subset of {sup}={tuple(config[sup])} "
+                          f"(not run there: {missing})")
+    return errors
+
+
+def raise_config_errors(paper: str, errors: Sequence[str]) -> None:
+    """Raises ValueError listing every error (nothing has been run or written yet)."""
+    if errors:
+        raise ValueError(f"invalid {paper} config (nothing was run):\n  " + "\n  ".join(errors))
+
+
+def loss_rtol(float64: bool, n: int) -> float:
+    """Relative tolerance for two total deviations of the same medoids summed in a different order:
+    n * eps of the matrix dtype, the classical bound (n - 1) u, u = eps / 2, on the rounding error of a
+    sum of n non-negative terms, with a factor 2 to spare. float64, n = 1797: 4e-13; float32: 2e-4."""
+    eps = np.finfo(np.float64 if float64 else np.float32).eps
+    return float(n * eps)
+
+
+def same_clustering(a: dict, b: dict, rtol: float) -> tuple[bool, float, bool]:
+    """(same medoid sets, relative loss difference |a - b| / |b|, both hold within ``rtol``) of two rows."""
+    same = sorted(np.asarray(a["medoids"]).tolist()) == sorted(np.asarray(b["medoids"]).tolist())
+    diff = abs(a["loss"] - b["loss"]) / abs(b["loss"]) if b["loss"] else abs(a["loss"])
+    return same, float(diff), bool(same and diff <= rtol)
 
 
 def check_data(config) -> None:

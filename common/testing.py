@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Callable
 
 import jax
@@ -53,3 +54,37 @@ def assert_units_run_once(run: Callable[[], Any], workdir: str, config, make_ini
     assert len(metrics_lines(workdir)) == n_units, "expected one metrics line per unit"
     assert_rerun_redoes_nothing(run, lambda: unit_state(workdir, config, make_initial), workdir)
     return results
+
+
+def assert_refused_before_any_work(fns, get_config: Callable[[str], Any], cases, workdir: str,
+                                   error: type = ValueError) -> None:
+    """Every ``(config argument, message regex)`` case is refused by every function ``fn(config, workdir)``
+    with ``error`` matching the regex, and nothing is written to ``workdir``."""
+    for arg, match in cases:
+        for fn in fns:
+            try:
+                fn(get_config(arg), workdir)
+            except error as e:
+                if not re.search(match, str(e)):
+                    raise AssertionError(f"{fn.__name__}({arg!r}): message {str(e)!r} does not match {match!r}")
+            else:
+                raise AssertionError(f"{fn.__name__} accepted the bad config {arg!r}")
+            if os.path.exists(workdir):
+                raise AssertionError(f"{fn.__name__}({arg!r}) wrote {workdir} before refusing the config")
+
+
+def assert_pam_equality_uses_matrix_precision(experiment, config, speed, claim: str = "pam_equals_kmedoids",
+                                              n: int = 1797) -> None:
+    """The k-medoids exactness claim accepts a float32 rounding difference (6.4e-8 relative) in the loss of
+    the same medoids, refuses it for a float64 matrix, and never accepts other medoids."""
+    from common import kmedoids_records as records_lib
+    records, _ = experiment.plan(config)
+    tab = {r: dict(medoids=np.array([7, 3, 5]), loss=1000.0, time=1.0, n_iter=1, n_swap=1) for r in records}
+    key = ("rust_pam", 3, 0)
+    tab[key] = dict(tab[key], loss=1000.0 * (1 + 6.4e-8))
+    for float64, passes in ((False, True), (True, False)):
+        claims = experiment.make_claims(config, tab, speed, records_lib.loss_rtol(float64, n))
+        assert {c.name: c.passed for c in claims}[claim] is passes, (float64, passes)
+    tab[key] = dict(tab[key], medoids=np.array([7, 3, 6]), loss=1000.0)
+    claims = experiment.make_claims(config, tab, speed, records_lib.loss_rtol(False, n))
+    assert not {c.name: c.passed for c in claims}[claim]

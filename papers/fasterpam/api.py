@@ -83,7 +83,7 @@ def pam(diss, k: int, *, init="build", max_iter: int = 100, key=None, metric: st
 
 def fastclara(diss, k: int, *, n_samples: int = 5, sample_size: int | None = None, max_iter: int = 100,
               key=None, metric: str = "precomputed", dtype=None) -> KMedoidsResult:
-    """FastCLARA: FasterPAM on samples of 80 + 4k points including the best medoids so far."""
+    """FastCLARA: FasterPAM from LAB on samples of 80 + 4k points that include the best medoids so far."""
     diss = as_dissimilarity(diss, metric, dtype)
     check_k(diss.shape[0], k)
     med, _, n_s, swaps = sampling.fastclara(diss, k, _key(key), n_samples=n_samples, sample_size=sample_size,

@@ -10,7 +10,7 @@ from scipy.spatial.distance import cdist
 
 from papers import fasterpam
 from common import kmedoids as core, kmedoids_loops, kmedoids_swap as baseline
-from papers.fasterpam import eager
+from papers.fasterpam import eager, sampling
 
 N, K = 60, 3   # one matrix shape and k for all tests (and the smoke run): the jit caches are shared
 
@@ -118,6 +118,28 @@ def test_baseline_pam_equals_fastpam1_and_kmedoids_pam():
     np.testing.assert_allclose(np.asarray(deltas),
                                np.asarray(baseline.deltas_fastpam1(jnp.asarray(D), core.assign(
                                    jnp.asarray(D), jnp.asarray(a.medoids)), K)), atol=1e-9)
+
+
+def test_fastclara_samples_keep_the_best_medoids_and_start_from_lab():
+    """Every later FastCLARA sample contains the best medoids so far (Kaufman & Rousseeuw's CLARA), and each
+    sample runs FasterPAM from its own LAB start, not from the kept medoids."""
+    x = np.random.default_rng(6).uniform(size=(N, 2))       # no cluster structure: many local optima
+    D = jnp.asarray(cdist(x, x))
+    key, m = jax.random.PRNGKey(2), 40
+    best, best_loss = None, np.inf
+    for s, (idx, med, loss, _) in enumerate(sampling.fastclara_samples(D, K, key, n_samples=4, sample_size=m)):
+        idx = np.asarray(idx)
+        assert len(set(idx.tolist())) == m and (best is None or set(best) <= set(idx.tolist()))
+        _, k_run = jax.random.split(jax.random.fold_in(key, s))
+        k_lab, k_order = jax.random.split(k_run)
+        sub = D[idx][:, idx]
+        ref = eager.fasterpam_loop(sub, core.lab(sub, K, k_lab), jax.random.permutation(k_order, m).astype(jnp.int32),
+                                   100)
+        assert sorted(idx[np.asarray(ref.medoids)]) == sorted(np.asarray(med).tolist())
+        if float(loss) < best_loss:
+            best, best_loss = np.asarray(med).tolist(), float(loss)
+    med, loss, _, _ = sampling.fastclara(D, K, key, n_samples=4, sample_size=m)
+    assert sorted(np.asarray(med).tolist()) == sorted(best) and loss == best_loss
 
 
 def test_fastclara_fastclarans_and_float32_features():

@@ -1,7 +1,9 @@
 """FastCLARA and FastCLARANS (Section 6 of Schubert & Rousseeuw, Information Systems 2021).
 
-FastCLARA: FasterPAM (LAB start) on ``n_samples`` samples of 80 + 4k points that always include the best
-medoids found so far; the medoids with the lowest TD on the full data win.
+FastCLARA: FasterPAM from LAB on ``n_samples`` samples of 80 + 4k points; every sample after the first
+contains the best medoids found so far (Kaufman & Rousseeuw's CLARA, kept by the authors' FastCLARA and
+FasterCLARA in ELKI), but each sample starts from its own LAB initialisation, not from the kept
+medoids (ELKI runs its initializer on every sample); the medoids with the lowest TD on the full data win.
 FastCLARANS: draw a random non-medoid x_c, evaluate the swap with all k medoids at once in O(n + k)
 (eager.swap_deltas), perform the best if it improves; stop after ``max_neighbor`` consecutive
 non-improving draws; best of ``num_local`` restarts from random medoids.
@@ -27,31 +29,42 @@ def _draw_sample(key, keep, m, n):
 _draw = jax.jit(_draw_sample, static_argnums=(2, 3))
 
 
-def _clara_one(diss, key, keep, max_iter, *, k, m):
-    """FasterPAM on one sample. Not jitted as a whole: the jitted loops' compilations are shared with
-    every other [m, m] problem (e.g. the full data when m == n)."""
-    n = diss.shape[0]
-    ks, kl, ko = jax.random.split(key, 3)
-    idx = _draw(ks, keep, m, n)
+def clara_on_sample(diss, idx, k: int, key, max_iter: int):
+    """FasterPAM from LAB on the sample ``idx`` [m] (candidates in a random order), scored by TD on the full
+    data: (medoids [k], loss, swaps). Not jitted as a whole: the jitted loops' compilations are shared
+    with every other [m, m] problem (e.g. the full data when m == n)."""
+    kl, ko = jax.random.split(key)
+    m = idx.shape[0]
     sub = jnp.take(jnp.take(diss, idx, axis=0), idx, axis=1)
-    pos = jnp.searchsorted(idx, jnp.where(keep >= 0, keep, 0)).astype(jnp.int32)
-    start = pos if bool(jnp.all(keep >= 0)) else lab(sub, k, kl)
-    res = fasterpam_loop(sub, start, jax.random.permutation(ko, m).astype(jnp.int32), max_iter)
+    res = fasterpam_loop(sub, lab(sub, k, kl), jax.random.permutation(ko, m).astype(jnp.int32), max_iter)
     medoids = idx[res.medoids]
     return medoids, total_deviation(diss, medoids), res.n_swap
 
 
-def fastclara(diss, k: int, key, *, n_samples: int = 5, sample_size: int | None = None, max_iter: int = 100):
-    """FastCLARA. Returns (medoids [k], loss, number of samples, total swaps)."""
+def fastclara_samples(diss, k: int, key, *, n_samples: int = 5, sample_size: int | None = None,
+                      max_iter: int = 100):
+    """Yields (sample [m], medoids [k], loss, swaps) of each FastCLARA sample in order; sample s > 0 holds
+    the best medoids of samples 0..s-1."""
     n = diss.shape[0]
     m = int(min(n, sample_size or 80 + 4 * k))
-    best, best_loss, swaps = None, float("inf"), 0
-    keep = -jnp.ones((k,), jnp.int32)
+    best_loss, keep = float("inf"), -jnp.ones((k,), jnp.int32)
     for s in range(n_samples):
-        med, loss, sw = _clara_one(diss, jax.random.fold_in(key, s), keep, max_iter, k=k, m=m)
+        ks, kr = jax.random.split(jax.random.fold_in(key, s))
+        idx = _draw(ks, keep, m, n)
+        med, loss, sw = clara_on_sample(diss, idx, k, kr, max_iter)
+        yield idx, med, loss, sw
+        if float(loss) < best_loss:
+            best_loss, keep = float(loss), med
+
+
+def fastclara(diss, k: int, key, *, n_samples: int = 5, sample_size: int | None = None, max_iter: int = 100):
+    """FastCLARA (:func:`fastclara_samples`). Returns (medoids [k], loss, number of samples, total swaps)."""
+    best, best_loss, swaps = None, float("inf"), 0
+    for _, med, loss, sw in fastclara_samples(diss, k, key, n_samples=n_samples, sample_size=sample_size,
+                                              max_iter=max_iter):
         swaps += int(sw)
         if float(loss) < best_loss:
-            best, best_loss, keep = med, float(loss), med
+            best, best_loss = med, float(loss)
     return best, best_loss, n_samples, swaps
 
 

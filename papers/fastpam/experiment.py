@@ -1,7 +1,8 @@
 """Train (run the clustering experiments, checkpointed per work unit) and evaluate (claims, figure).
 
 Records (method, k, seed) and work units are planned here; the checkpointed result table, its training
-loop and its loader are ``common.kmedoids_records``.
+loop and its loader are ``common.kmedoids_records``. Train and eval check the config first
+(:func:`check_config`), before any work or write.
 """
 from __future__ import annotations
 
@@ -45,6 +46,18 @@ def init_results(config) -> Results:
 
 
 check_data = records_lib.check_data
+
+
+def check_config(config) -> int:
+    """Raises ValueError naming every error of the config, before any work (train and eval call it first);
+    returns the number of points n. The claims compare records across lists of k: exactness and quality
+    at exact_ks and quality_ks need PAM run there, i.e. both must be subsets of the sweep ks."""
+    n = records_lib.n_points(config)
+    errors = records_lib.config_errors(
+        config, n, {"ks": config.ks, "exact_ks": config.exact_ks, "quality_ks": config.quality_ks},
+        subsets=[("exact_ks", "ks"), ("quality_ks", "ks")])
+    records_lib.raise_config_errors("fastpam", errors)
+    return n
 
 
 def load_dissimilarity(config) -> jax.Array:
@@ -122,6 +135,7 @@ def _seeded(config, diss, k, key, method) -> dict:
 
 def train(config, workdir: str) -> Results:
     """Runs all work units not yet in the workdir's checkpoint; returns the full result table."""
+    check_config(config)
     with jax.enable_x64(True):
         records, units = plan(config)
         return records_lib.run_units(config, workdir, records, units, init_results(config),
@@ -138,6 +152,7 @@ def train_and_evaluate(config, workdir: str):
 
 def evaluate(config, workdir: str) -> dict:
     """Loads the finished results, computes the claims and the speedup figure, writes eval.json."""
+    n = check_config(config)
     with jax.enable_x64(True):
         records, units = plan(config)
         tab = records_lib.load_table(config, workdir, records, len(units), init_results(config),
@@ -150,28 +165,27 @@ def evaluate(config, workdir: str) -> dict:
         metrics[f"speedup_fastpam1_over_pam_jax/k{k}"] = speed_jax[k]
         metrics[f"ratio_ours_fastpam1_over_rust_fastpam1/k{k}"] = (tab[("fastpam1", k, 0)]["time"]
                                                                    / tab[("rust_fastpam1", k, 0)]["time"])
-    claims = make_claims(config, tab, speed)
+    claims = make_claims(config, tab, speed, records_lib.loss_rtol(config.float64, n))
     fig = plot_speedup(config, tab, speed, speed_jax, workdir)
     return claims_lib.write_eval(workdir, metrics, claims, [fig])
 
 
-def _same(a, b) -> bool:
-    return sorted(np.asarray(a).tolist()) == sorted(np.asarray(b).tolist())
+def _identical(tab, k, methods, reference, rtol) -> tuple[int, bool, float, bool]:
+    """(k, same medoid sets, max relative loss difference, all within rtol) of methods vs the reference."""
+    res = [records_lib.same_clustering(tab[(m, k, 0)], tab[(reference, k, 0)], rtol) for m in methods]
+    return k, all(r[0] for r in res), max(r[1] for r in res), all(r[2] for r in res)
 
 
-def make_claims(config, tab, speed) -> list:
+def make_claims(config, tab, speed, rtol: float) -> list:
+    """The claims; ``rtol``: the loss tolerance of the exactness claims (``records_lib.loss_rtol``)."""
     cl = []
-    ex = []
-    for k in config.exact_ks:
-        pam = tab[("pam", k, 0)]
-        others = [tab[(m, k, 0)] for m in ("fastpam1", "loop_pam", "loop_fastpam1")]
-        ex.append((k, all(_same(pam["medoids"], o["medoids"]) for o in others),
-                   max(abs(pam["loss"] - o["loss"]) / pam["loss"] for o in others)))
+    ex = [_identical(tab, k, ("fastpam1", "loop_pam", "loop_fastpam1"), "pam", rtol) for k in config.exact_ks]
     cl.append(claims_lib.Claim(
         "fastpam1_equals_pam", f"FastPAM1 returns the same medoids and loss as PAM from the same BUILD "
-        f"(k in {list(config.exact_ks)}; JAX and scalar-loop versions of both)", "identical",
-        "; ".join(f"k={k}: medoids {'same' if s else 'DIFFER'}, max rel. loss diff {d:.1e}" for k, s, d in ex),
-        all(s and d <= 1e-12 for _, s, d in ex)))
+        f"(k in {list(config.exact_ks)}; JAX and scalar-loop versions of both; loss within n eps = {rtol:.0e})",
+        "identical",
+        "; ".join(f"k={k}: medoids {'same' if s else 'DIFFER'}, max rel. loss diff {d:.1e}" for k, s, d, _ in ex),
+        all(ok for *_, ok in ex)))
     k_lo, k_hi = min(config.ks), max(config.ks)
     style = "both as scalar loops in the papers' code style, numba"
     cl.append(claims_lib.Claim(
@@ -191,13 +205,12 @@ def make_claims(config, tab, speed) -> list:
         "fastpam2_lab_quality", f"FastPAM2 + LAB loss within 1% of PAM (mean over {config.n_seeds} seeds)",
         "comparable quality", "; ".join(f"k={k}: {100 * np.mean(v):+.2f}%" for k, v in rel.items()),
         bool(rel) and all(np.mean(v) <= 0.01 for v in rel.values())))
-    rust = [(k, _same(tab[("pam", k, 0)]["medoids"], tab[("rust_pam", k, 0)]["medoids"]),
-             abs(tab[("pam", k, 0)]["loss"] - tab[("rust_pam", k, 0)]["loss"]) / tab[("rust_pam", k, 0)]["loss"])
-            for k in config.ks]
+    rust = [_identical(tab, k, ("pam",), "rust_pam", rtol) for k in config.ks]
     cl.append(claims_lib.Claim(
-        "pam_equals_kmedoids", "PAM from the same BUILD gives the same medoids and loss as kmedoids.pam (Rust)",
-        "identical", "; ".join(f"k={k}: {'same' if s else 'DIFFER'} ({d:.0e})" for k, s, d in rust),
-        all(s and d <= 1e-12 for _, s, d in rust)))
+        "pam_equals_kmedoids", "PAM from the same BUILD gives the same medoids and loss as kmedoids.pam (Rust; "
+        f"loss within n eps = {rtol:.0e} of the matrix dtype)",
+        "identical", "; ".join(f"k={k}: {'same' if s else 'DIFFER'} ({d:.0e})" for k, s, d, _ in rust),
+        all(ok for *_, ok in rust)))
     for fast, slow, name in (("fastclara", "clara", "FastCLARA"), ("fastclarans", "clarans", "FastCLARANS")):
         r = {k: np.mean([tab[(fast, k, s)]["loss"] / tab[(slow, k, s)]["loss"] for s in range(config.n_seeds)])
              for k in config.quality_ks}

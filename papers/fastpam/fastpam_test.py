@@ -112,6 +112,28 @@ def test_clara_and_clarans_return_consistent_results():
     assert sampling.clara_sample_size(5, True) == 100 and sampling.clara_sample_size(5, False) == 50
 
 
+def test_clara_samples_keep_the_best_medoids_and_start_from_their_own_initialisation():
+    """Kaufman & Rousseeuw's CLARA (and FastCLARA): every later sample contains the best medoids so far, and
+    each sample is clustered from its own BUILD (CLARA) or LAB (FastCLARA) start, not from the kept medoids."""
+    x = np.random.default_rng(6).uniform(size=(N, 2))       # no cluster structure: many local optima
+    D = jnp.asarray(cdist(x, x))
+    key, m = jax.random.PRNGKey(2), sampling.clara_sample_size(K, False)      # 46 of the 60 points
+    for fast in (False, True):
+        best, best_loss = None, np.inf
+        for s, run in enumerate(sampling.clara_runs(D, K, key, n_samples=4, sample_size=m, fast=fast)):
+            idx = np.asarray(run.sample)
+            assert len(set(idx.tolist())) == m and (best is None or set(best) <= set(idx.tolist()))
+            sub = D[idx][:, idx]
+            _, k_init = sampling.sample_keys(key, s)
+            ref = (swap.fastpam2_loop(sub, core.lab(sub, K, k_init)) if fast
+                   else swap.best_swap_loop(sub, core.build(sub, K), method="pam"))
+            assert sorted(idx[np.asarray(ref.medoids)]) == sorted(np.asarray(run.medoids).tolist())
+            if float(run.loss) < best_loss:
+                best, best_loss = np.asarray(run.medoids).tolist(), float(run.loss)
+        med, loss, _, _ = sampling.clara(D, K, key, n_samples=4, sample_size=m, fast=fast)
+        assert sorted(np.asarray(med).tolist()) == sorted(best) and float(loss) == best_loss
+
+
 def test_features_and_float32_give_the_same_clustering():
     x = blobs(seed=5)
     r64 = fastpam.fastpam1(x, K, metric="euclidean")

@@ -1,9 +1,12 @@
 """CLARA and CLARANS with the paper's improvements (Section 5 of Schubert & Rousseeuw, SISAP 2019).
 
-CLARA (Kaufman & Rousseeuw) runs PAM on ``n_samples`` random samples of ``sample_size`` points and keeps
-the medoids with the lowest total deviation on the full data. FastCLARA runs FastPAM (BUILD or LAB +
-FastPAM2) on each sample, uses larger samples (80 + 4k instead of 40 + 2k, affordable because the SWAP
-is O(k) faster) and puts the best medoids found so far into every later sample.
+CLARA (Kaufman & Rousseeuw 1990, ch. 3, "Program CLARA") runs PAM (BUILD + SWAP) on ``n_samples`` random
+samples of 40 + 2k points and keeps the medoids with the lowest total deviation on the full data; every
+sample after the first contains the best medoids found so far, filled up with random points (as in the
+authors' CLARA of R's ``cluster`` package and of ELKI). FastCLARA (Section 5.1) is the same loop with
+FastPAM (LAB + FastPAM2) on each sample and samples of 80 + 4k (affordable because the SWAP is O(k)
+faster). Neither warm-starts from the kept medoids: each sample is initialised from scratch (BUILD or
+LAB), as in ELKI's CLARA and FastCLARA, which run their initializer on every sample.
 
 CLARANS (Ng & Han) is a randomized search: draw a random (medoid, non-medoid) pair, swap when it
 improves TD, stop after ``max_neighbor`` consecutive failures; repeat ``num_local`` times from random
@@ -41,45 +44,59 @@ class SampleRun(NamedTuple):
     loss: jax.Array      # TD on the full data
     n_iter: jax.Array
     n_swap: jax.Array
+    sample: jax.Array    # [m] sorted indices of the sample's points
 
 
 _draw = jax.jit(_draw_sample, static_argnums=(2, 3))
 
 
-def _clara_one(diss, key, keep, *, k, m, fast, max_iter):
-    """PAM / FastPAM2 on one sample. Not jitted as a whole: it calls the jitted SWAP loops, whose
-    compilations are shared with every other [m, m] problem (e.g. the full data when m == n)."""
-    n = diss.shape[0]
-    idx = _draw(key, keep, m, n)
+def sample_keys(key: jax.Array, s: int) -> tuple[jax.Array, jax.Array]:
+    """(key of the draw, key of the initialisation) of sample s."""
+    k_draw, k_init = jax.random.split(jax.random.fold_in(key, s))
+    return k_draw, k_init
+
+
+def clara_on_sample(diss, idx, k: int, key_init, *, fast: bool, max_iter: int) -> SampleRun:
+    """PAM from BUILD (CLARA) or FastPAM2 from LAB (FastCLARA) on the sample ``idx`` [m], scored by TD on the
+    full data. Not jitted as a whole: it calls the jitted SWAP loops, whose compilations are shared with
+    every other [m, m] problem (e.g. the full data when m == n)."""
     sub = jnp.take(jnp.take(diss, idx, axis=0), idx, axis=1)
     if fast:
-        # Previous best medoids sit in the sample: start from them when present, else from BUILD.
-        pos = jnp.searchsorted(idx, jnp.where(keep >= 0, keep, 0)).astype(jnp.int32)
-        start = pos if bool(jnp.all(keep >= 0)) else build(sub, k)
-        res = fastpam2_loop(sub, start, max_iter=max_iter)
+        res = fastpam2_loop(sub, lab(sub, k, key_init), max_iter=max_iter)
     else:
         res = best_swap_loop(sub, build(sub, k), method="pam", max_iter=max_iter)
     medoids = idx[res.medoids]
-    return SampleRun(medoids, total_deviation(diss, medoids), res.n_iter, res.n_swap)
+    return SampleRun(medoids, total_deviation(diss, medoids), res.n_iter, res.n_swap, idx)
 
 
-def clara(diss: jax.Array, k: int, key: jax.Array, *, n_samples: int = 5, sample_size: int | None = None,
-          fast: bool = True, max_iter: int = 100):
-    """CLARA (fast=False: PAM on 40+2k samples) or FastCLARA (fast=True: FastPAM2 on 80+4k samples that
-    include the best medoids so far). Returns (medoids [k], loss, total iterations, total swaps)."""
+def clara_runs(diss: jax.Array, k: int, key: jax.Array, *, n_samples: int = 5, sample_size: int | None = None,
+               fast: bool = True, max_iter: int = 100):
+    """Yields the :class:`SampleRun` of each of the n_samples samples of (Fast)CLARA, in order. Sample s > 0
+    holds the best medoids of samples 0..s-1 (Kaufman & Rousseeuw's CLARA; kept by FastCLARA)."""
     n = diss.shape[0]
     m = int(min(n, sample_size or clara_sample_size(k, fast)))
     if m < k:
         raise ValueError(f"sample size {m} < k={k}")
-    best, best_loss, iters, swaps = None, jnp.inf, 0, 0
-    keep = -jnp.ones((k,), jnp.int32)
+    best_loss, keep = float("inf"), -jnp.ones((k,), jnp.int32)
     for s in range(n_samples):
-        run = _clara_one(diss, jax.random.fold_in(key, s), keep, k=k, m=m, fast=fast, max_iter=max_iter)
+        k_draw, k_init = sample_keys(key, s)
+        run = clara_on_sample(diss, _draw(k_draw, keep, m, n), k, k_init, fast=fast, max_iter=max_iter)
+        yield run
+        if float(run.loss) < best_loss:
+            best_loss, keep = float(run.loss), run.medoids
+
+
+def clara(diss: jax.Array, k: int, key: jax.Array, *, n_samples: int = 5, sample_size: int | None = None,
+          fast: bool = True, max_iter: int = 100):
+    """CLARA (fast=False: PAM from BUILD on samples of 40 + 2k) or FastCLARA (fast=True: FastPAM2 from LAB on
+    samples of 80 + 4k); both keep the best medoids so far in every later sample (:func:`clara_runs`).
+    Returns (medoids [k], loss, total iterations, total swaps)."""
+    best, best_loss, iters, swaps = None, jnp.inf, 0, 0
+    for run in clara_runs(diss, k, key, n_samples=n_samples, sample_size=sample_size, fast=fast,
+                          max_iter=max_iter):
         iters, swaps = iters + int(run.n_iter), swaps + int(run.n_swap)
         if float(run.loss) < float(best_loss):
             best, best_loss = run.medoids, run.loss
-            if fast:
-                keep = best
     return best, best_loss, iters, swaps
 
 

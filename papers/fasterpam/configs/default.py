@@ -7,8 +7,9 @@ small:  python -m papers.fasterpam.train --config=papers/fasterpam/configs/defau
         sklearn digits (n = 1797, Euclidean, float64): PAM vs FastPAM1 at k in {10, 20, 100}; FasterPAM
         (LAB init, 5 seeds) at k in {10, 100} against PAM and the kmedoids package. Expected: FastPAM1 = PAM =
         kmedoids.pam; FasterPAM within 1% of PAM and identical to kmedoids.fasterpam from the same start;
-        SWAP speedup over PAM >= 50x at k = 100 with both as scalar loops (numba), SWAP phase only: 248x
-        (PAM 6.7 s, FasterPAM 0.027 s; 124-236x in three earlier runs that also timed the input check); the
+        SWAP speedup over PAM >= 50x at k = 100 with both as scalar loops (numba), SWAP phase only: 247-248x
+        (PAM 6.5-6.7 s, FasterPAM 0.026-0.027 s; 153x with FasterPAM's 0.042 s from the eager units of the
+        same run, see README; 124-236x in three earlier runs that also timed the input check); the
         JAX pair 8.4-10.2x (8-23x across all runs), reported alongside. PAM and FasterPAM timed interleaved,
         5 repeats x 5 seeds. Measured: `make reproduce` 1 min 59 s - 2 min 43 s wall on a shared 2-core CPU
         (load average 1.0-1.9), 2026-11-28.

@@ -105,8 +105,9 @@ def check_batch(config, num_devices: int) -> None:
     """Raises ConfigError unless mil.batch_size splits evenly over ``num_devices`` (the 'data' mesh axis)."""
     b = config.mil.batch_size
     if b % num_devices:
-        raise ConfigError(f"mil.batch_size = {b} must divide by the {num_devices} devices the batch is split "
-                          f"over; use a multiple of {num_devices}, e.g. {(b // num_devices + 1) * num_devices}")
+        raise ConfigError(f"mil.batch_size = {b} (the global batch) does not divide by the {num_devices} devices "
+                          f"it is split over; use a multiple of {num_devices}, e.g. "
+                          f"{(b // num_devices + 1) * num_devices}")
 
 
 # --------------------------------------------------------------------------- MIL: data and model

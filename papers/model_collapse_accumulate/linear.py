@@ -80,7 +80,7 @@ def run_chain(key: jax.Array, X: jax.Array, w_star: jax.Array, sigma, n_generati
 
 
 def monte_carlo(key: jax.Array, *, d: int, T: int, sigma, n_generations: int, reps: int, regime: str):
-    """Monte Carlo over ``reps`` independent (X, w*, noise) draws, vmapped. Returns
+    """Monte Carlo over ``reps`` independent (X, w*, noise) draws, one after another (lax.map). Returns
     (errors [reps, G], conditional expectations given X [reps, G]) in float64 when x64 is on."""
     return _monte_carlo(key, jnp.asarray(_regime_flag(regime)), d=d, T=T, sigma=sigma,
                         n_generations=n_generations, reps=reps)
@@ -101,4 +101,4 @@ def _monte_carlo(key, acc, *, d, T, sigma, n_generations, reps):
         factor = acc * jnp.cumsum(1.0 / n**2) + (1.0 - acc) * n
         return errs, tr * factor
 
-    return jax.vmap(one)(jax.random.split(key, reps))
+    return jax.lax.map(one, jax.random.split(key, reps))

@@ -23,7 +23,7 @@ from common import claims as claims_lib
 from common import data as common_data
 from common import distributed
 from common import metrics as metrics_lib
-from common.config import ConfigError
+from common import config as config_lib
 from papers.ef21_weighted import compressors, ef21, problems, sharding_check, theory
 
 
@@ -91,9 +91,7 @@ def config_errors(config) -> list[str]:
 
 def check_config(config) -> None:
     """Raises ConfigError listing every invalid value (:func:`config_errors`), before any work."""
-    errors = config_errors(config)
-    if errors:
-        raise ConfigError("invalid ef21_weighted config:\n  " + "\n  ".join(errors))
+    config_lib.raise_if_invalid(config_errors(config), "ef21_weighted")
 
 
 def check_data(config) -> None:

@@ -24,6 +24,7 @@ import optax
 
 from common import checkpoint, claims, distributed, training
 from common import data as common_data
+from common import config as config_lib
 from common.config import ConfigError
 from common.training import TrainState
 from papers.hopfield_layers import memory, mil, plots
@@ -96,9 +97,7 @@ def config_errors(config) -> list[str]:
 
 def check_config(config) -> None:
     """Raises ConfigError listing every invalid value (:func:`config_errors`), before any work or write."""
-    errors = config_errors(config)
-    if errors:
-        raise ConfigError("invalid hopfield_layers config:\n  " + "\n  ".join(errors))
+    config_lib.raise_if_invalid(config_errors(config), "hopfield_layers")
 
 
 def check_batch(config, num_devices: int) -> None:

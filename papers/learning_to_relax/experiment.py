@@ -27,7 +27,7 @@ import numpy as np
 from common import claims as claims_lib
 from common import distributed
 from common import training
-from common.config import ConfigError
+from common import config as config_lib
 from papers.learning_to_relax import heat, instances, learners
 
 HEAT_STREAM = 7          # the heat unit's learner seeds: [seed, HEAT_STREAM, trial, learner]
@@ -85,9 +85,7 @@ def config_problems(config) -> list[str]:
 
 def check_config(config) -> None:
     """Raises ConfigError naming every unusable value, before any work (nothing is written)."""
-    bad = config_problems(config)
-    if bad:
-        raise ConfigError("learning_to_relax config: " + "; ".join(bad))
+    config_lib.raise_if_invalid(config_problems(config), "learning_to_relax")
 
 
 def grid_of(config) -> np.ndarray:

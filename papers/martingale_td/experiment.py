@@ -31,7 +31,7 @@ from common import claims as claims_lib
 from common import distributed
 from common import metrics as metrics_lib
 from common import training
-from common.config import ConfigError
+from common import config as config_lib
 from papers.martingale_td import methods, moments, sde
 from papers.martingale_td import value as value_lib
 
@@ -142,9 +142,7 @@ def config_problems(config) -> list[str]:
 
 def check_config(config) -> None:
     """Raises ConfigError naming every unusable value, before any work or write."""
-    bad = config_problems(config)
-    if bad:
-        raise ConfigError("martingale_td config: " + "; ".join(bad))
+    config_lib.raise_if_invalid(config_problems(config), "martingale_td")
 
 
 _SAMPLERS: dict = {}

@@ -23,7 +23,7 @@ from common import checkpoint as ckpt_lib
 from common import claims as claims_lib
 from common import data as common_data
 from common import training
-from common.config import ConfigError
+from common import config as config_lib
 from papers.mup_feature_learning import parametrization as pz
 from papers.mup_feature_learning import runs
 
@@ -119,8 +119,7 @@ def validate_config(config) -> None:
         problems += _fewshot_problems(config, section)
     if config.w2v.corpus not in W2V_CORPORA:
         problems.append(f"config.w2v.corpus={config.w2v.corpus!r}; valid: {W2V_CORPORA}")
-    if problems:
-        raise ConfigError("invalid config values (nothing was run):\n  " + "\n  ".join(problems))
+    config_lib.raise_if_invalid(problems, "mup_feature_learning")
 
 
 def check_finite(unit: str, results: dict) -> None:

@@ -24,6 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from common import checkpoint as ckpt_lib
+from common import config as config_lib
+from common.config import ConfigError  # noqa: F401  (raised by check_config; tests catch it here)
 from common import claims as claims_lib
 from common import data as common_data
 from common import distributed
@@ -195,10 +197,6 @@ def unit_record(config, name: str, res: dict, seconds: float) -> dict:
     return record
 
 
-class ConfigError(ValueError):
-    """A setting that would make a later work unit fail (or silently mis-train)."""
-
-
 def _cde_problems(cde, n_devices: int | None) -> list[str]:
     """Problems of the claim-3 settings (see :func:`check_config`)."""
     problems = []
@@ -245,8 +243,7 @@ def check_config(config, n_devices: int | None = None) -> None:
     claims 1-2 have run): unknown data set / interpolation / solver, class count, drop rates, batch sizes
     (against the data and, given ``n_devices``, the device count), evaluation sizes."""
     problems = _cde_problems(config.cde, n_devices) + _gan_problems(config.gan)
-    if problems:
-        raise ConfigError("invalid config (nothing was run):\n  " + "\n  ".join(problems))
+    config_lib.raise_if_invalid(problems, "neural_des")
 
 
 def check_data(config) -> None:
